@@ -1,0 +1,61 @@
+"""The one state table for every CFDI (ingreso, egreso, pago, global): the source of truth.
+
+`../shared/design.md` started it; changes since are listed in `CHANGES` below and in the README.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class CfdiState(str, Enum):
+    NOT_APPLICABLE = "Not Applicable"      # no CFDI is due; never picked up implicitly
+    QUEUED = "Queued"                      # job enqueued; worker claims it
+    STAMPING = "Stamping"                  # claimed, call in flight
+    RETRYING = "Retrying"                  # transient failure; next_attempt_at set
+    PENDING_AT_PAC = "Pending at PAC"      # FacturaAPI answered 202/pending; next_check_at set
+    AWAITING_GLOBAL = "Awaiting Global"    # walk-in ticket waiting for its period's global CFDI
+    STAMPED = "Stamped"                    # valid CFDI, UUID known
+    FAILED = "Failed"                      # definitive; a person fixes data and re-generates
+    NEEDS_REVIEW = "Needs Review"          # ambiguous at FacturaAPI (possible duplicate): a person decides
+    CANCEL_REQUESTED = "Cancel Requested"  # cancellation sent
+    CANCEL_PENDING = "Cancel Pending"      # waiting for the receiver or SAT
+    CANCELLED = "Cancelled"
+    CANCEL_REJECTED = "Cancel Rejected"    # receiver or SAT said no (or it expired); still valid
+
+    def __str__(self) -> str:
+        return self.value
+
+
+S = CfdiState
+
+IN_FLIGHT = frozenset({S.QUEUED, S.STAMPING, S.RETRYING, S.PENDING_AT_PAC})
+CANCEL_IN_FLIGHT = frozenset({S.CANCEL_REQUESTED, S.CANCEL_PENDING})
+# A fiscal document exists at SAT in these states: ERPNext's Cancel must be refused.
+VALID_AT_SAT = frozenset({S.STAMPED, S.CANCEL_REQUESTED, S.CANCEL_PENDING, S.CANCEL_REJECTED})
+REGENERABLE = frozenset({S.FAILED, S.NOT_APPLICABLE})
+
+TRANSITIONS: dict[CfdiState, frozenset[CfdiState]] = {
+    S.NOT_APPLICABLE: frozenset({S.QUEUED}),  # only when a person asks (bulk re-generation)
+    S.QUEUED: frozenset({S.STAMPING, S.NOT_APPLICABLE}),
+    S.STAMPING: frozenset({S.STAMPED, S.RETRYING, S.PENDING_AT_PAC, S.FAILED, S.NEEDS_REVIEW,
+                           S.QUEUED}),  # QUEUED: the sweep re-queues a job killed mid-call
+    S.RETRYING: frozenset({S.STAMPING, S.QUEUED}),
+    S.PENDING_AT_PAC: frozenset({S.STAMPED, S.FAILED, S.PENDING_AT_PAC, S.RETRYING}),
+    S.AWAITING_GLOBAL: frozenset({S.QUEUED, S.STAMPED}),
+    S.STAMPED: frozenset({S.CANCEL_REQUESTED}),
+    S.FAILED: frozenset({S.QUEUED}),
+    S.NEEDS_REVIEW: frozenset({S.STAMPED, S.FAILED, S.QUEUED}),
+    S.CANCEL_REQUESTED: frozenset({S.CANCEL_PENDING, S.CANCELLED, S.CANCEL_REJECTED, S.STAMPED}),
+    S.CANCEL_PENDING: frozenset({S.CANCELLED, S.CANCEL_REJECTED}),
+    S.CANCELLED: frozenset(),
+    S.CANCEL_REJECTED: frozenset({S.CANCEL_REQUESTED}),
+}
+
+CHANGES = (
+    "Needs Review: added for two valid CFDIs found under one external_id (possible double stamp).",
+)
+
+
+def can_move(current: CfdiState | str, target: CfdiState | str) -> bool:
+    return CfdiState(target) in TRANSITIONS[CfdiState(current)]

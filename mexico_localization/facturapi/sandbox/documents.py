@@ -1,0 +1,212 @@
+"""The documents the emulator hands out: invoice objects, organization, XML and PDF bytes."""
+
+from __future__ import annotations
+
+import secrets
+import uuid as uuidlib
+from datetime import datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from xml.sax.saxutils import quoteattr
+
+EMULATOR_LEGEND = "EMULADOR – SIN VALIDEZ FISCAL"
+SAT_CERT_NUMBER = "00000000000000000000"  # never a real SAT certificate
+CENT = Decimal("0.01")
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def new_id() -> str:
+    """FacturaAPI ids are 24 hex digits (MongoDB ObjectIds)."""
+    return secrets.token_hex(12)
+
+
+def organization(tax_id: str, legal_name: str, production_ready: bool, org_id: str) -> dict[str, Any]:
+    steps = [] if production_ready else [
+        {"type": "certificate", "description": "Sube tu Certificado de Sello Digital (CSD)."}]
+    return {
+        "id": org_id,
+        "created_at": "2026-01-01T00:00:00.000Z",
+        "timezone": "America/Mexico_City",
+        "is_production_ready": production_ready,
+        "pending_steps": steps,
+        "legal": {
+            "name": EMULATOR_LEGEND,
+            "legal_name": legal_name,
+            "tax_id": tax_id,
+            "tax_system": "601",
+            "address": {"zip": "06600", "country": "MEX"},
+        },
+        "certificate": {
+            "has_certificate": production_ready,
+            "expires_at": "2030-01-01T00:00:00.000Z" if production_ready else None,
+            "serial_number": SAT_CERT_NUMBER if production_ready else None,
+        },
+        "livemode": False,
+    }
+
+
+def _money(value: Any) -> Decimal:
+    return Decimal(str(value or 0))
+
+
+def _item_total(item: dict[str, Any]) -> Decimal:
+    """Line total with taxes, as FacturaAPI would compute it (close enough for an emulator)."""
+    product = item.get("product") or {}
+    quantity = _money(item.get("quantity", 1))
+    amount = quantity * _money(product.get("price")) - _money(item.get("discount"))
+    if product.get("tax_included", True):
+        return amount
+    taxes = product.get("taxes")
+    if taxes is None:
+        taxes = [{"type": "IVA", "rate": 0.16}] if product.get("taxability", "02") == "02" else []
+    total = amount
+    for tax in taxes:
+        if tax.get("factor") == "Exento":
+            continue
+        share = amount * _money(tax.get("rate"))
+        total += -share if tax.get("withholding") else share
+    return total
+
+
+def invoice_total(body: dict[str, Any]) -> float:
+    total = sum((_item_total(item) for item in body.get("items") or []), Decimal(0))
+    return float(total.quantize(CENT, ROUND_HALF_UP))
+
+
+def payment_total(body: dict[str, Any]) -> float:
+    total = Decimal(0)
+    for complement in body.get("complements") or []:
+        for payment in complement.get("data") or []:
+            for doc in payment.get("related_documents") or []:
+                total += _money(doc.get("amount"))
+    return float(total.quantize(CENT, ROUND_HALF_UP))
+
+
+def new_invoice(body: dict[str, Any], org_id: str, folio: int) -> dict[str, Any]:
+    """An invoice object as FacturaAPI returns it right after a create, still unstamped."""
+    customer = body.get("customer") or {}
+    if isinstance(customer, str):
+        customer = {"id": customer}
+    kind = body.get("type", "I")
+    invoice = {
+        "id": new_id(),
+        "created_at": now_iso(),
+        "livemode": False,
+        "organization": org_id,
+        "type": kind,
+        "status": "pending",
+        "cancellation_status": "none",
+        "date": body.get("date") or now_iso(),
+        "uuid": None,
+        "stamp": None,
+        "folio_number": body.get("folio_number") or folio,
+        "series": body.get("series") or "",
+        "external_id": body.get("external_id"),
+        "idempotency_key": body.get("idempotency_key"),
+        "customer": {
+            "id": customer.get("id") or new_id(),
+            "legal_name": customer.get("legal_name", ""),
+            "tax_id": customer.get("tax_id", ""),
+            "tax_system": customer.get("tax_system", ""),
+            "address": {"zip": (customer.get("address") or {}).get("zip", ""),
+                        "country": (customer.get("address") or {}).get("country", "MEX")},
+        },
+        "items": body.get("items") or [],
+        "payment_form": body.get("payment_form"),
+        "payment_method": body.get("payment_method", "PUE"),
+        "use": body.get("use", "CP01" if kind == "P" else "G01"),
+        "currency": body.get("currency", "MXN"),
+        "exchange": body.get("exchange", 1),
+        "related_documents": body.get("related_documents") or [],
+        "complements": body.get("complements") or [],
+        "received_payment_ids": [],
+        "target_invoice_ids": [],
+        "total": 0.0 if kind == "P" else invoice_total(body),
+        "pdf_custom_section": EMULATOR_LEGEND,
+    }
+    if kind == "P":
+        invoice["total_payment_amount"] = payment_total(body)
+        del invoice["payment_form"], invoice["payment_method"]  # a CFDI de pago has neither at its root
+    for optional in ("global", "address", "conditions", "export"):
+        if optional in body:
+            invoice[optional] = body[optional]
+    return invoice
+
+
+def stamp(invoice: dict[str, Any]) -> None:
+    """Marks the invoice valid with an emulator stamp: a fresh UUID and made-up seals."""
+    invoice["uuid"] = str(uuidlib.uuid4())
+    invoice["status"] = "valid"
+    invoice["stamp"] = {
+        "date": now_iso(),
+        "sat_cert_number": SAT_CERT_NUMBER,
+        "sat_signature": "EMULADOR" + secrets.token_urlsafe(48),
+        "signature": "EMULADOR" + secrets.token_urlsafe(48),
+        "complement_string": f"||1.1|{invoice['uuid']}|{EMULATOR_LEGEND}||",
+    }
+    invoice["verification_url"] = (
+        "https://verificacfdi.facturaelectronica.sat.gob.mx/default.aspx?"
+        f"id={invoice['uuid']}&re=EKU9003173C9&rr={invoice['customer']['tax_id']}&tt={invoice['total']:.6f}"
+    )
+
+
+def invoice_xml(invoice: dict[str, Any]) -> bytes:
+    """A CFDI-shaped XML that says, in its first line, that it has no fiscal validity."""
+    customer = invoice["customer"]
+    stamp_ = invoice.get("stamp") or {}
+    total = f"{invoice['total']:.2f}"
+    text = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<!-- {EMULATOR_LEGEND} -->\n"
+        '<cfdi:Comprobante xmlns:cfdi="http://www.sat.gob.mx/cfd/4" '
+        'xmlns:tfd="http://www.sat.gob.mx/TimbreFiscalDigital" Version="4.0" '
+        f"TipoDeComprobante={quoteattr(invoice['type'])} Serie={quoteattr(str(invoice.get('series') or ''))} "
+        f"Folio={quoteattr(str(invoice.get('folio_number')))} Total={quoteattr(total)}>\n"
+        f"  <cfdi:Receptor Rfc={quoteattr(customer.get('tax_id', ''))} "
+        f"Nombre={quoteattr(customer.get('legal_name', ''))}/>\n"
+        "  <cfdi:Complemento>\n"
+        f"    <tfd:TimbreFiscalDigital UUID={quoteattr(invoice.get('uuid') or '')} "
+        f"NoCertificadoSAT={quoteattr(stamp_.get('sat_cert_number', ''))} "
+        f"SelloSAT={quoteattr(stamp_.get('sat_signature', ''))} "
+        f"FechaTimbrado={quoteattr(stamp_.get('date', ''))} Leyenda={quoteattr(EMULATOR_LEGEND)}/>\n"
+        "  </cfdi:Complemento>\n"
+        "</cfdi:Comprobante>\n"
+    )
+    return text.encode("utf-8")
+
+
+def cancellation_receipt_xml(invoice: dict[str, Any]) -> bytes:
+    text = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<!-- {EMULATOR_LEGEND} -->\n"
+        f"<Acuse Fecha={quoteattr(invoice.get('canceled_at') or '')}>"
+        f"<Folios><UUID>{invoice.get('uuid')}</UUID><EstatusUUID>201</EstatusUUID></Folios></Acuse>\n"
+    )
+    return text.encode("utf-8")
+
+
+def pdf(title: str) -> bytes:
+    """A one-page PDF with the legend; readers open it, nobody mistakes it for a real CFDI."""
+    line = f"{EMULATOR_LEGEND} - {title}".encode("latin-1", "replace")
+    stream = b"BT /F1 12 Tf 40 800 Td (" + line.replace(b"(", b"[").replace(b")", b"]") + b") Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)

@@ -1,0 +1,13 @@
+app_name = "mexico_localization"
+app_title = "Mexico Localization"
+app_publisher = "mexico_localization developers"
+app_description = "CFDI 4.0 e-invoicing for ERPNext POS through FacturaAPI"
+app_email = "dev@mexico-localization.invalid"
+app_license = "GPL-3.0-or-later"
+
+# "frappe/erpnext", not "erpnext": Frappe 15.55 resolves a bare name through GitHub's API at
+# install time, which fails on benches without access to GitHub.
+required_apps = ["frappe/erpnext"]
+
+# Bench tier: ERPNext's own test setup makes the company, fiscal year and masters our tests need.
+before_tests = "erpnext.setup.utils.before_tests"

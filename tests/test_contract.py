@@ -1,0 +1,137 @@
+"""Requests we send and answers the emulator gives, checked against FacturaAPI's own OpenAPI spec.
+
+Injected gateway faults (502/503 from something between us and FacturaAPI) are not FacturaAPI's
+answers and are left out; everything else the emulator can say is exercised here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from mexico_localization.facturapi import Client, Exchange, FacturapiError, Secret
+from tests.conftest import PLANTED_KEY, ingreso_body
+
+openapi = pytest.importorskip("tests.contract.openapi")
+if not openapi.spec_path().exists():
+    pytest.skip(f"FacturaAPI's OpenAPI spec is not at {openapi.spec_path()} (a user's clone has no ../shared); "
+                "set FACTURAPI_OPENAPI_SPEC to run the contract tests", allow_module_level=True)
+
+
+def egreso_body() -> dict:
+    return {
+        "type": "E", "customer": ingreso_body()["customer"], "payment_form": "01", "payment_method": "PUE",
+        "use": "G02", "related_documents": [{"relationship": "03",
+                                             "documents": ["39c85a3f-275b-4341-b259-e8971d9f8a94"]}],
+        "items": [{"quantity": 1, "product": {"description": "Devolución de mercancía", "product_key": "84111506",
+                                              "unit_key": "ACT", "price": 80.0, "tax_included": False,
+                                              "taxes": [{"type": "IVA", "rate": 0.16}]}}],
+    }
+
+
+def pago_body() -> dict:
+    return {
+        "type": "P", "customer": ingreso_body()["customer"],
+        "complements": [{"type": "pago", "data": [{
+            "payment_form": "03", "date": "2026-11-25T10:00:00-06:00",
+            "related_documents": [{"uuid": "39c85a3f-275b-4341-b259-e8971d9f8a94", "amount": 116.0,
+                                   "installment": 1, "last_balance": 232.0,
+                                   "taxes": [{"base": 100.0, "type": "IVA", "rate": 0.16}]}]}]}],
+    }
+
+
+def global_body() -> dict:
+    return ingreso_body(
+        customer={"legal_name": "PUBLICO EN GENERAL", "tax_id": "XAXX010101000", "tax_system": "616",
+                  "address": {"zip": "06600"}},
+        use="S01", **{"global": {"periodicity": "day", "months": "11", "year": 2026}},
+        items=[{"quantity": 1, "product": {"description": "Venta", "product_key": "01010101", "unit_key": "ACT",
+                                           "price": 100.0, "tax_included": False, "sku": "ACC-PSINV-0001",
+                                           "taxes": [{"type": "IVA", "rate": 0.16}]}}])
+
+
+def run_everything(emulator) -> list[Exchange]:
+    """Every operation the client has, with every answer kind FacturaAPI itself can give."""
+    exchanges: list[Exchange] = []
+    with Client(emulator.url, Secret(PLANTED_KEY), timeout=(2, 2), on_exchange=exchanges.append) as client:
+
+        def expect_error(call, *args, **kwargs):
+            with pytest.raises(FacturapiError):
+                call(*args, **kwargs)
+
+        client.ping()
+        invoices = [client.create_invoice(body, idempotency_key=f"k{n}", external_id=f"e{n}").invoice
+                    for n, body in enumerate([ingreso_body(), egreso_body(), pago_body(), global_body()])]
+        client.create_invoice(ingreso_body(), idempotency_key="k0", external_id="e0")  # replay
+        emulator.add_fault("create_invoice", "pending")
+        pending = client.create_invoice(ingreso_body(), idempotency_key="p", external_id="p").invoice
+        client.retrieve_invoice(pending["id"])
+        client.refresh_invoice_status(invoices[0]["id"])
+        client.find_by_external_id("e0")
+        for fmt in ("xml", "pdf", "zip"):
+            client.download_invoice(invoices[0]["id"], fmt)
+        client.email_invoice(invoices[0]["id"])
+        client.email_invoice(invoices[0]["id"], "a@example.com")
+        client.email_invoice(invoices[0]["id"], ["a@example.com", "b@example.com"])
+        expect_error(client.download_cancellation_receipt, invoices[0]["id"], "pdf")
+        client.cancel_invoice(invoices[0]["id"], "01", substitution=invoices[3]["uuid"])
+        for fmt in ("xml", "pdf"):
+            client.download_cancellation_receipt(invoices[0]["id"], fmt)
+        expect_error(client.cancel_invoice, invoices[0]["id"], "02")                      # 409
+        expect_error(client.cancel_invoice, "000000000000000000000000", "02")             # 404
+        expect_error(client.download_invoice, pending["id"] + "x", "xml")                  # 404 on download
+        expect_error(client.retrieve_invoice, "000000000000000000000000")                  # 404
+        expect_error(client.create_invoice, {"type": "I"}, idempotency_key="v", external_id="v")  # 400
+        expect_error(client.create_invoice, ingreso_body(date="2020-01-01T00:00:00Z"),
+                     idempotency_key="d", external_id="d")
+        for kind in ("sat_rejection", "rate_limit", "in_use", "validation"):
+            emulator.add_fault("create_invoice", kind)
+            expect_error(client.create_invoice, ingreso_body(), idempotency_key=kind, external_id=kind)
+        emulator.add_fault("create_invoice", "server_error", status=500)
+        expect_error(client.create_invoice, ingreso_body(), idempotency_key="500", external_id="500")
+        emulator.config.keys = frozenset({"sk_test_someone_elses_key_0000"})
+        expect_error(client.ping)                                                           # 401
+    return exchanges
+
+
+@pytest.fixture(scope="module")
+def exchanges():
+    from mexico_localization.facturapi.sandbox import Emulator
+
+    with Emulator() as emulator:
+        yield run_everything(emulator)
+
+
+def test_the_scenario_covers_every_client_operation(exchanges):
+    operations = {e.operation for e in exchanges}
+    assert operations >= {"ping", "create_invoice", "retrieve_invoice", "refresh_status", "search_invoices",
+                          "cancel_invoice", "download_xml", "download_pdf", "download_zip", "email_invoice",
+                          "download_cancellation_receipt_xml", "download_cancellation_receipt_pdf"}
+    assert {e.status for e in exchanges} >= {200, 202, 400, 401, 404, 409, 429, 500}
+
+
+def test_every_request_we_send_fits_the_spec(exchanges):
+    bad = {f"{e.method} {e.url}": p for e in exchanges
+           if e.request_body is not None and e.request_body.get("idempotency_key") != "v"
+           for p in [openapi.request_problems(e)] if p}
+    assert bad == {}
+
+
+def test_every_answer_the_emulator_gives_fits_the_spec(exchanges):
+    bad = {f"{e.operation} {e.status} {e.url}": p for e in exchanges for p in [openapi.response_problems(e)] if p}
+    assert bad == {}
+
+
+@pytest.mark.parametrize("body", [ingreso_body(), egreso_body(), pago_body(), global_body()],
+                         ids=["ingreso", "egreso", "pago", "global"])
+def test_sample_bodies_fit_their_type_branch(body):
+    branch = openapi.CREATE_BRANCH[body["type"]]
+    assert openapi.problems({**body, "idempotency_key": "k", "external_id": "e"},
+                            f"/components/schemas/{branch}") == []
+
+
+def test_the_contract_check_has_teeth():
+    broken = ingreso_body(items="two coffees", payment_form=1)
+    assert openapi.problems(broken, "/components/schemas/InvoiceIngresoInput")
+    unstamped = {"id": "x", "created_at": "2026-11-25T00:00:00Z", "livemode": "no"}
+    assert openapi.problems(unstamped, "/components/schemas/Invoice")
+    assert openapi.problems({"legal": {"name": "x"}}, "/components/schemas/Organization")

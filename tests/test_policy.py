@@ -1,0 +1,101 @@
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from mexico_localization.cfdi.policy import RetryPolicy, next_action
+from mexico_localization.cfdi.states import CANCEL_IN_FLIGHT, IN_FLIGHT, TRANSITIONS, CfdiState, can_move
+from mexico_localization.facturapi.errors import (
+    AuthenticationError,
+    ConflictError,
+    ConnectError,
+    InProgress,
+    OutcomeUnknown,
+    RateLimited,
+    ServiceUnavailable,
+    StampingRejected,
+    ValidationError,
+)
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+S = CfdiState
+
+
+def policy(**kw) -> RetryPolicy:
+    return RetryPolicy(rng=random.Random(7), **kw)
+
+
+def test_valid_invoice_is_stamped():
+    assert next_action({"status": "valid", "uuid": "u"}, 1, NOW).state is S.STAMPED
+
+
+def test_pending_invoice_is_polled_not_recreated():
+    decision = next_action({"status": "pending", "uuid": None}, 1, NOW, policy())
+    assert decision.state is S.PENDING_AT_PAC and decision.at == NOW + timedelta(minutes=10)
+    assert not decision.reconcile_first
+
+
+def test_failed_recovery_is_definitive():
+    decision = next_action({"status": "failed"}, 1, NOW)
+    assert decision.state is S.FAILED and decision.definitive
+
+
+def test_unexpected_status_goes_to_a_person():
+    assert next_action({"status": "canceled", "uuid": "u"}, 1, NOW).state is S.NEEDS_REVIEW
+
+
+@pytest.mark.parametrize("error", [
+    ValidationError("bad", code="invalid_request", status=400),
+    StampingRejected("sat says no", code="invoice_stamping_validation_error", status=400),
+    AuthenticationError("bad key", code="api_key_invalid", status=401),
+    ConflictError("stamped", code="invoice_already_stamped", status=409),
+])
+def test_definitive_answers_fail_at_once_and_move_the_generation(error):
+    decision = next_action(error, 1, NOW, policy())
+    assert decision.state is S.FAILED and decision.definitive and decision.at is None
+    assert decision.error_code == error.code and error.message in decision.reason
+
+
+@pytest.mark.parametrize(("error", "reconcile"), [
+    (ConnectError("refused", reason="refused"), False),
+    (RateLimited("slow down", code="rate_limit_exceeded", status=429), False),
+    (ServiceUnavailable("down", code="internal_error", status=500), True),
+    (OutcomeUnknown("timeout", reason="read_timeout"), True),
+    (InProgress("busy", code="idempotency_key_in_use", status=409), True),
+])
+def test_transient_failures_retry_later(error, reconcile):
+    decision = next_action(error, 1, NOW, policy())
+    assert decision.state is S.RETRYING and not decision.definitive
+    assert decision.reconcile_first is reconcile
+    assert NOW < decision.at <= NOW + timedelta(seconds=30)
+
+
+def test_backoff_grows_is_capped_and_jittered():
+    p = policy(base_delay=10, max_delay=300)
+    delays = [p.backoff(n) for n in range(1, 12)]
+    for n, delay in enumerate(delays, start=1):
+        ceiling = min(300, 10 * 2 ** (n - 1))
+        assert ceiling / 2 <= delay <= ceiling
+    assert len({round(d, 6) for d in delays[6:]}) > 1  # capped ones still spread out
+
+
+def test_retry_after_is_honoured_even_beyond_the_cap():
+    error = RateLimited("slow", code="rate_limit_exceeded", status=429, retry_after=900)
+    decision = next_action(error, 1, NOW, policy(max_delay=60))
+    assert decision.at == NOW + timedelta(seconds=900)
+
+
+def test_attempt_cap_fails_and_remembers_to_reconcile():
+    error = OutcomeUnknown("timeout", reason="read_timeout")
+    decision = next_action(error, 8, NOW, policy(max_attempts=8))
+    assert decision.state is S.FAILED and "attempts exhausted" in decision.reason
+    assert decision.reconcile_first and not decision.definitive
+
+
+def test_state_table_is_complete_and_consistent():
+    assert set(TRANSITIONS) == set(CfdiState)
+    assert IN_FLIGHT == {S.QUEUED, S.STAMPING, S.RETRYING, S.PENDING_AT_PAC}
+    assert CANCEL_IN_FLIGHT == {S.CANCEL_REQUESTED, S.CANCEL_PENDING}
+    assert not TRANSITIONS[S.CANCELLED]
+    assert can_move("Failed", "Queued") and not can_move("Stamped", "Queued")
+    assert str(S.PENDING_AT_PAC) == "Pending at PAC"
