@@ -11,3 +11,17 @@ required_apps = ["frappe/erpnext"]
 
 # Bench tier: ERPNext's own test setup makes the company, fiscal year and masters our tests need.
 before_tests = "erpnext.setup.utils.before_tests"
+
+before_install = "mexico_localization.einvoice.setup.before_install"
+after_install = "mexico_localization.einvoice.setup.after_install"
+after_migrate = "mexico_localization.einvoice.setup.after_migrate"
+before_uninstall = "mexico_localization.einvoice.setup.before_uninstall"
+after_uninstall = "mexico_localization.einvoice.setup.after_uninstall"
+
+# Finance reads FacturaAPI's Integration Requests, never other integrations' (einvoice/permissions.py).
+permission_query_conditions = {
+    "Integration Request": "mexico_localization.einvoice.permissions.integration_request_query",
+}
+has_permission = {
+    "Integration Request": "mexico_localization.einvoice.permissions.integration_request_has_permission",
+}

@@ -26,7 +26,9 @@ def test_never_live_even_with_a_live_key(emulator):
     with Client(emulator.url, Secret("sk_live_0123456789abcdefXYZ")) as client:
         result = client.create_invoice(ingreso_body(), idempotency_key="k", external_id="e")
         assert result.invoice["livemode"] is False
-        assert "SIN VALIDEZ FISCAL" in client.ping().organization["legal"]["name"]
+        ping = client.ping()
+        assert "SIN VALIDEZ FISCAL" in ping.organization["legal"]["name"]
+        assert ping.emulator == EMULATOR_NAME
 
 
 def test_names_itself_in_every_answer(emulator):

@@ -37,6 +37,7 @@ DEFAULT_BASE_URL = "https://www.facturapi.io/v2"
 DEFAULT_TIMEOUT = (10.0, 60.0)  # connect, read: stamping waits for SAT, so reads get a minute
 CANCEL_MOTIVES = ("01", "02", "03", "04")
 MAX_SEARCH_PAGES = 30  # FacturaAPI refuses page > 30
+EMULATOR_HEADER = "X-Facturapi-Emulator"  # our emulator's self-description; FacturaAPI never sends it
 
 log = logging.getLogger(__name__)
 ExchangeHook = Callable[[Exchange], None]
@@ -96,6 +97,7 @@ class PingResult:
     checked_via: str                     # "organizations/me" | "check"
     key_environment: str                 # Test | Live | User | Unknown, from the key's prefix
     duration_ms: float
+    emulator: str | None = None          # the emulator's self-description, when it answered
 
 
 @dataclass
@@ -139,14 +141,15 @@ class Client:
         """Proves URL and key without side effects; reads the organization when the key may."""
         started = time.monotonic()
         try:
-            org = self._send("ping", "GET", "/organizations/me").body
-            via = "organizations/me"
+            answer = self._send("ping", "GET", "/organizations/me")
+            org, via = answer.body, "organizations/me"
         except (PermissionDenied, NotFoundError):
-            self._send("ping", "GET", "/check")
+            answer = self._send("ping", "GET", "/check")
             org, via = None, "check"
         if org is not None and not isinstance(org, dict):
             raise InvalidResponse("FacturaAPI answered /organizations/me without an organization object")
-        return PingResult(org, via, self._environment, (time.monotonic() - started) * 1000)
+        return PingResult(org, via, self._environment, (time.monotonic() - started) * 1000,
+                          emulator=answer.headers.get(EMULATOR_HEADER))
 
     def create_invoice(self, body: dict[str, Any], *, idempotency_key: str, external_id: str,
                        async_: bool = False) -> CreateResult:

@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from mexico_localization.facturapi.client import EMULATOR_HEADER
 from mexico_localization.facturapi.sandbox import documents
 from mexico_localization.facturapi.sandbox.state import Fault, State
 
@@ -221,7 +222,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("X-Facturapi-Log-Id", uuidlib.uuid4().hex)
-        self.send_header("X-Facturapi-Emulator", EMULATOR_NAME)
+        self.send_header(EMULATOR_HEADER, EMULATOR_NAME)
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()

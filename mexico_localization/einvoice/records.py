@@ -1,0 +1,69 @@
+"""The fiscal record of every call: an Integration Request per HTTP exchange, an Error Log per
+failure. Nothing here commits: the caller's transaction (the web request, or the job's single
+record step) commits everything together, so a half-done record is never left behind."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import frappe
+
+from mexico_localization.facturapi import Exchange
+
+SERVICE = "FacturaAPI"
+
+
+class ExchangeLog:
+    """Collects the client's exchanges (its `on_exchange` hook) and writes them as records."""
+
+    def __init__(self, reference_doctype: str | None = None, reference_name: str | None = None) -> None:
+        self.reference_doctype = reference_doctype
+        self.reference_name = reference_name
+        self.exchanges: list[Exchange] = []
+
+    def __call__(self, exchange: Exchange) -> None:
+        self.exchanges.append(exchange)
+
+    def write(self) -> list[str]:
+        """One Integration Request per exchange not yet written; returns their names."""
+        names = [integration_request(e, self.reference_doctype, self.reference_name) for e in self.exchanges]
+        self.exchanges.clear()
+        return names
+
+
+def integration_request(exchange: Exchange, reference_doctype: str | None = None,
+                        reference_name: str | None = None) -> str:
+    doc = frappe.get_doc({
+        "doctype": "Integration Request",
+        "integration_request_service": SERVICE,
+        "is_remote_request": 0,
+        "request_description": describe(exchange),
+        "request_id": exchange.log_id,
+        "status": "Completed" if exchange.ok else "Failed",
+        "url": f"{exchange.method} {exchange.url}",
+        "request_headers": _json(exchange.request_headers),
+        "data": _json(exchange.request_body) if exchange.request_body is not None else "",
+        "output": _json(exchange.response_body) if exchange.response_body is not None else "",
+        "error": _json({"kind": exchange.error_kind, "message": exchange.error, "http_status": exchange.status,
+                        "facturapi_log_id": exchange.log_id}) if not exchange.ok else "",
+        "reference_doctype": reference_doctype,
+        "reference_docname": reference_name,
+    })
+    doc.insert(ignore_permissions=True)
+    return doc.name
+
+
+def describe(exchange: Exchange) -> str:
+    """The line an operator reads in the list: operation, answer and time taken."""
+    answer = str(exchange.status) if exchange.status is not None else "no answer"
+    return f"{exchange.operation} · {answer} · {exchange.duration_ms:.0f} ms"
+
+
+def error_log(title: str, reference_doctype: str | None = None, reference_name: str | None = None) -> str:
+    """An Error Log with the current exception's traceback (call it inside `except`)."""
+    return frappe.log_error(title=title, reference_doctype=reference_doctype, reference_name=reference_name).name
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, indent=1, ensure_ascii=False, default=str)

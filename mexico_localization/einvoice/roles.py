@@ -1,0 +1,29 @@
+"""Who may do what. Checked with frappe.get_roles(), never frappe.only_for (a no-op under tests and
+for Administrator)."""
+
+from __future__ import annotations
+
+import frappe
+from frappe import _
+
+CFDI_MANAGER = "CFDI Manager"   # configures, pings, re-generates and cancels
+CFDI_AUDITOR = "CFDI Auditor"   # finance and auditors: reads CFDIs, FacturaAPI Integration Requests, reports
+SYSTEM_MANAGER = "System Manager"
+
+MANAGERS = frozenset({SYSTEM_MANAGER, CFDI_MANAGER})
+READERS = MANAGERS | {CFDI_AUDITOR}
+
+
+def has_any(roles: frozenset[str], user: str | None = None) -> bool:
+    return bool(roles.intersection(frappe.get_roles(user)))
+
+
+def require_manager() -> None:
+    """Refuses anyone who may not configure or act on CFDIs."""
+    if not has_any(MANAGERS):
+        raise frappe.PermissionError(_("Only a CFDI Manager or System Manager may do this."))
+
+
+def require_reader() -> None:
+    if not has_any(READERS):
+        raise frappe.PermissionError(_("Only CFDI Managers, CFDI Auditors and System Managers may see this."))

@@ -1,0 +1,28 @@
+"""E Invoice Setting, read for use: the client it configures, and what its key says."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import frappe
+
+from mexico_localization.facturapi import Client, Exchange, Secret
+
+DOCTYPE = "E Invoice Setting"
+MAX_READ_TIMEOUT = 240.0  # a short-queue job dies at 300 s; leave room to record the outcome
+
+
+def get_settings():
+    return frappe.get_cached_doc(DOCTYPE)
+
+
+def secret(settings=None) -> Secret:
+    """The key, wrapped at once: a bare str in a local would show in Frappe's tracebacks."""
+    settings = settings or get_settings()
+    return Secret(settings.get_password("secret_key", raise_exception=False) or "")
+
+
+def make_client(settings=None, on_exchange: Callable[[Exchange], None] | None = None) -> Client:
+    settings = settings or get_settings()
+    timeout = (float(settings.connect_timeout or 10), min(float(settings.read_timeout or 60), MAX_READ_TIMEOUT))
+    return Client(settings.server_url, secret(settings), timeout=timeout, on_exchange=on_exchange)

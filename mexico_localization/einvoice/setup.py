@@ -1,0 +1,62 @@
+"""Install, migrate and uninstall: roles, the Integration Request grant, and the fiscal-record guard."""
+
+from __future__ import annotations
+
+import frappe
+from frappe import _
+from frappe.permissions import add_permission, update_permission_property
+
+from mexico_localization.einvoice.roles import CFDI_AUDITOR, CFDI_MANAGER
+
+ROLES = {
+    CFDI_MANAGER: "Configures E Invoice Setting, pings FacturaAPI, re-generates and cancels CFDIs.",
+    CFDI_AUDITOR: "Finance and audit: reads CFDIs, FacturaAPI Integration Requests and CFDI reports.",
+}
+ALLOW_UNINSTALL_KEY = "mexico_localization_allow_uninstall_with_cfdi"
+
+
+def before_install() -> None:
+    make_roles()
+
+
+def after_install() -> None:
+    after_migrate()
+
+
+def after_migrate() -> None:
+    make_roles()
+    grant_integration_request_access()
+
+
+def make_roles() -> None:
+    for role, description in ROLES.items():
+        if not frappe.db.exists("Role", role):
+            frappe.get_doc({"doctype": "Role", "role_name": role, "desk_access": 1,
+                            "description": description}).insert(ignore_permissions=True)
+
+
+def grant_integration_request_access() -> None:
+    """Read and report on Integration Request, narrowed to FacturaAPI by permissions.py."""
+    for role in ROLES:
+        if not frappe.db.exists("Custom DocPerm", {"parent": "Integration Request", "role": role, "permlevel": 0}):
+            add_permission("Integration Request", role, 0)
+        for ptype in ("read", "report", "export", "print"):
+            update_permission_property("Integration Request", role, 0, ptype, 1, validate=False)
+
+
+def before_uninstall() -> None:
+    """Frappe drops the app's tables on uninstall: refuse while fiscal records exist."""
+    count = frappe.db.count("CFDI") if frappe.db.table_exists("CFDI") else 0
+    if count and not frappe.conf.get(ALLOW_UNINSTALL_KEY):
+        frappe.throw(_(
+            "This site holds {0} CFDI records, the fiscal record of stamped invoices. Uninstalling would delete "
+            "them. Export them first (CFDI list → Menu → Export, or: bench --site {1} export-csv CFDI cfdi.csv; "
+            "the XML and PDF files stay in private files), then run: bench --site {1} set-config {2} 1, and "
+            "uninstall again."
+        ).format(count, frappe.local.site, ALLOW_UNINSTALL_KEY), title=_("CFDI records exist"))
+
+
+def after_uninstall() -> None:
+    for role in ROLES:
+        frappe.db.delete("Custom DocPerm", {"parent": "Integration Request", "role": role})
+    frappe.clear_cache(doctype="Integration Request")

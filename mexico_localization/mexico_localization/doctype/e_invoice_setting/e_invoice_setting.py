@@ -1,0 +1,105 @@
+"""E Invoice Setting: the one record that connects the site to FacturaAPI."""
+
+from __future__ import annotations
+
+import re
+
+import frappe
+from frappe import _
+from frappe.model.document import Document
+from frappe.utils import cint, flt, get_datetime, now_datetime
+from frappe.utils.scheduler import is_scheduler_inactive
+
+from mexico_localization.einvoice.settings import MAX_READ_TIMEOUT, secret
+from mexico_localization.facturapi import Secret
+from mexico_localization.facturapi.client import base_url_problems
+
+_KEY_SHAPE = re.compile(r"^sk_(test|live|user)_[A-Za-z0-9_\-]{8,}$")
+
+
+class EInvoiceSetting(Document):
+    def validate(self) -> None:
+        self.server_url = (self.server_url or "").strip()
+        for problem in base_url_problems(self.server_url):
+            frappe.throw(_(problem), title=_("FacturaAPI Server URL"))
+        self._validate_new_key()
+        self._validate_limits()
+        if cint(self.enable_e_invoice):
+            if not self.company:
+                frappe.throw(_("Choose the Issuing Company before enabling E Invoice."))
+            if not self._has_key():
+                frappe.throw(_("Enter the Secret Key before enabling E Invoice."))
+
+    def _validate_new_key(self) -> None:
+        typed = self.secret_key or ""
+        if not typed or set(typed) == {"*"}:
+            return  # unchanged: Frappe keeps the stored, encrypted key
+        if not _KEY_SHAPE.match(typed.strip()):
+            self.secret_key = None  # never echo the bad value back through the form
+            frappe.throw(_("The Secret Key does not look like a FacturaAPI key: it starts with sk_test_ or "
+                           "sk_live_ and has no spaces. Copy it again from FacturaAPI's dashboard."))
+        self.secret_key = typed.strip()
+        self._forget_last_ping()
+
+    def _validate_limits(self) -> None:
+        self.connect_timeout = flt(self.connect_timeout) or 10
+        self.read_timeout = flt(self.read_timeout) or 60
+        self.max_attempts = cint(self.max_attempts) or 8
+        if not 1 <= self.connect_timeout <= 60:
+            frappe.throw(_("Connect Timeout must be between 1 and 60 seconds."))
+        if not 5 <= self.read_timeout <= MAX_READ_TIMEOUT:
+            frappe.throw(_("Request Timeout must be between 5 and {0} seconds.").format(int(MAX_READ_TIMEOUT)))
+        if not 1 <= self.max_attempts <= 20:
+            frappe.throw(_("Attempt Cap must be between 1 and 20."))
+
+    def _has_key(self) -> bool:
+        typed = self.secret_key or ""
+        return bool(typed and set(typed) != {"*"}) or bool(secret(self))
+
+    def _forget_last_ping(self) -> None:
+        for field in ("last_ping_status", "last_ping_at", "key_environment", "organization_legal_name",
+                      "organization_tax_id", "certificate_expires_at", "pending_steps", "last_ping_message"):
+            self.set(field, None)
+        self.is_production_ready = 0
+        self.served_by_emulator = 0
+
+    def onload(self) -> None:
+        self.set_onload("warnings", self.warnings())
+
+    def warnings(self) -> list[str]:
+        """What the form should tell the administrator before anything goes wrong."""
+        found: list[str] = []
+        key: Secret = secret(self)
+        if cint(self.enable_e_invoice) and not (key and self.company):
+            found.append(_("E Invoice is enabled but the Secret Key or the Issuing Company is missing."))
+        if key and not self.last_ping_at:
+            found.append(_("This key has not been checked yet: press Ping Server."))
+        if key.environment == "Test" and cint(self.enable_e_invoice):
+            found.append(_("Test key: CFDIs are stamped in FacturaAPI's Test environment and have no fiscal "
+                           "validity (PRUEBA – sin validez fiscal)."))
+        if key.environment == "Live":
+            found.extend(self._live_site_warnings())
+        if self.organization_tax_id and self.company:
+            company_rfc = (frappe.db.get_value("Company", self.company, "tax_id") or "").strip().upper()
+            if company_rfc != self.organization_tax_id.upper():
+                found.append(_("FacturaAPI's organization RFC ({0}) differs from the Tax ID of {1} ({2}).").format(
+                    self.organization_tax_id, self.company, company_rfc or _("empty")))
+        if self.certificate_expires_at and get_datetime(self.certificate_expires_at) < now_datetime():
+            found.append(_("The CSD certificate in FacturaAPI has expired: live stamping will fail."))
+        if cint(self.enable_e_invoice) and is_scheduler_inactive():
+            found.append(_("The scheduler is inactive: retries, pending stamps and global CFDIs will not run. "
+                           "Enable it with: bench --site {0} enable-scheduler").format(frappe.local.site))
+        return found
+
+    def _live_site_warnings(self) -> list[str]:
+        found = []
+        if cint(self.served_by_emulator):
+            found.append(_("A Live key is pointed at the offline emulator: check the FacturaAPI Server URL."))
+        if self.last_ping_at and not cint(self.is_production_ready):
+            found.append(_("FacturaAPI says the organization is not ready for live stamping: {0}").format(
+                self.pending_steps or _("see FacturaAPI's dashboard")))
+        test_stamps = frappe.db.count("CFDI", {"livemode": 0, "uuid": ["is", "set"]})
+        if test_stamps:
+            found.append(_("{0} CFDIs on this live site were stamped in Test mode and have no fiscal validity.").format(
+                test_stamps))
+        return found

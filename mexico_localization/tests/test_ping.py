@@ -1,0 +1,126 @@
+"""Ping Server against the emulator: the answer, the Last Ping block, and the records it leaves."""
+
+import json
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+
+from mexico_localization.einvoice.api import ping_server
+from mexico_localization.tests.utils import ORG_RFC, configure, make_user, start_emulator, test_company
+
+SETTINGS = "E Invoice Setting"
+
+
+class TestPing(FrappeTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.emulator = start_emulator()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.emulator.stop()
+        super().tearDownClass()
+
+    def setUp(self):
+        self.emulator.reset()
+        self.emulator.config.keys = None
+        self.emulator.config.production_ready = True
+        frappe.db.set_value("Company", test_company(), "tax_id", ORG_RFC)
+        configure(self.emulator.url)
+        self.since = frappe.utils.now_datetime()
+
+    def new_requests(self):
+        return frappe.get_all("Integration Request", filters={"creation": [">=", self.since],
+                                                              "integration_request_service": "FacturaAPI"},
+                              fields=["*"], order_by="creation asc")
+
+    def test_connected_answer_names_organization_and_environment(self):
+        modified = frappe.db.get_single_value(SETTINGS, "modified")
+        answer = ping_server()
+        self.assertTrue(answer["ok"], answer)
+        self.assertIn("ESCUELA KEMPER URGATE", answer["message"])
+        self.assertIn(ORG_RFC, answer["message"])
+        self.assertIn("Test", answer["message"])
+        self.assertTrue(any("emulator" in w for w in answer["warnings"]))
+        settings = frappe.get_doc(SETTINGS)
+        self.assertEqual(settings.last_ping_status, "Connected")
+        self.assertEqual(settings.key_environment, "Test")
+        self.assertEqual(settings.organization_tax_id, ORG_RFC)
+        self.assertEqual(settings.is_production_ready, 1)
+        self.assertEqual(settings.served_by_emulator, 1)
+        self.assertTrue(settings.certificate_expires_at and settings.last_ping_at)
+        self.assertEqual(str(frappe.db.get_single_value(SETTINGS, "modified")), str(modified))
+
+    def test_each_call_is_an_integration_request(self):
+        ping_server()
+        [request] = self.new_requests()
+        self.assertEqual(request.status, "Completed")
+        self.assertEqual((request.reference_doctype, request.reference_docname), (SETTINGS, SETTINGS))
+        self.assertTrue(request.url.startswith("GET http://127.0.0.1:"))
+        self.assertTrue(request.url.endswith("/v2/organizations/me"))
+        self.assertEqual(json.loads(request.request_headers)["Authorization"], "********")
+        self.assertEqual(json.loads(request.output)["legal"]["tax_id"], ORG_RFC)
+        self.assertTrue(request.request_id)  # X-Facturapi-Log-Id
+        self.assertIn("ping · 200", request.request_description)
+
+    def test_rejected_key_says_so_and_leaves_an_error_log(self):
+        self.emulator.config.keys = frozenset({"sk_test_only_this_one_is_good_00"})
+        errors_before = frappe.db.count("Error Log")
+        answer = ping_server()
+        self.assertFalse(answer["ok"])
+        self.assertIn("rejected the Secret Key", answer["message"])
+        [request] = self.new_requests()
+        self.assertEqual(request.status, "Failed")
+        self.assertEqual(json.loads(request.error)["http_status"], 401)
+        self.assertEqual(json.loads(request.output)["code"], "api_key_invalid")
+        self.assertEqual(frappe.db.count("Error Log"), errors_before + 1)
+        log = frappe.get_last_doc("Error Log")
+        self.assertEqual((log.reference_doctype, log.reference_name), (SETTINGS, SETTINGS))
+        self.assertIn("AuthenticationError", log.error)
+        self.assertEqual(frappe.get_doc(SETTINGS).last_ping_status, "Failed")
+
+    def test_unreachable_server_is_named(self):
+        configure(f"http://{self.emulator.address[0]}:1/v2")
+        answer = ping_server()
+        self.assertFalse(answer["ok"])
+        self.assertIn("Nothing answers at", answer["message"])
+        self.assertEqual(self.new_requests()[0].status, "Failed")
+
+    def test_unknown_host_is_named(self):
+        configure("https://facturapi.invalid/v2")
+        answer = ping_server()
+        self.assertIn("does not resolve", answer["message"])
+
+    def test_not_production_ready_and_rfc_mismatch_are_warned(self):
+        self.emulator.config.production_ready = False
+        frappe.db.set_value("Company", test_company(), "tax_id", "AAA010101AAA")
+        answer = ping_server()
+        self.assertTrue(answer["ok"])
+        text = " ".join(answer["warnings"])
+        self.assertIn("not ready to stamp live CFDIs", text)
+        self.assertIn("AAA010101AAA", text)
+        self.assertIn(ORG_RFC, text)
+
+    def test_missing_key_is_explained_without_a_call(self):
+        frappe.db.delete("__Auth", {"doctype": SETTINGS, "fieldname": "secret_key"})
+        answer = ping_server()
+        self.assertFalse(answer["ok"])
+        self.assertIn("Enter the Secret Key", answer["message"])
+        self.assertEqual(self.new_requests(), [])
+
+    def test_ping_needs_a_cfdi_or_system_manager(self):
+        allowed = make_user("ml-ping-manager@example.com", ["CFDI Manager"])
+        for user in (make_user("ml-ping-auditor@example.com", ["CFDI Auditor"]),
+                     make_user("ml-ping-nobody@example.com", ["Accounts User"])):
+            frappe.set_user(user)
+            try:
+                with self.assertRaises(frappe.PermissionError):
+                    ping_server()
+            finally:
+                frappe.set_user("Administrator")
+        frappe.set_user(allowed)
+        try:
+            self.assertTrue(ping_server()["ok"])
+        finally:
+            frappe.set_user("Administrator")

@@ -1,0 +1,44 @@
+"""Shared helpers for the bench tier: an in-process emulator, settings, users."""
+
+from __future__ import annotations
+
+import frappe
+
+from mexico_localization.facturapi.sandbox import Emulator, EmulatorConfig
+
+PLANTED_KEY = "sk_test_BENCHPLANTED0ml9q8w7e6r5t4y3"
+KEY_TAIL = PLANTED_KEY[8:]
+ORG_RFC = "EKU9003173C9"
+
+
+def start_emulator(**config) -> Emulator:
+    return Emulator(config=EmulatorConfig(**config)).start()
+
+
+def test_company() -> str:
+    company = frappe.db.get_value("Company", {}, "name", order_by="creation asc")
+    if not company:
+        raise RuntimeError("the bench tier needs ERPNext's test company (before_tests)")
+    return company
+
+
+def configure(url: str, key: str | None = PLANTED_KEY, company: str | None = None, **values) -> None:
+    """Saves E Invoice Setting as an administrator would through the form."""
+    settings = frappe.get_doc("E Invoice Setting")
+    settings.update({"server_url": url, "company": company or test_company(), "enable_e_invoice": 0,
+                     "enable_cancellation": 0, "connect_timeout": 5, "read_timeout": 10, "max_attempts": 8,
+                     **values})
+    if key is not None:
+        settings.secret_key = key
+    settings.save(ignore_permissions=True)
+    frappe.clear_document_cache("E Invoice Setting", "E Invoice Setting")
+
+
+def make_user(email: str, roles: list[str]) -> str:
+    if not frappe.db.exists("User", email):
+        frappe.get_doc({"doctype": "User", "email": email, "first_name": email.split("@")[0],
+                        "send_welcome_email": 0, "user_type": "System User"}).insert(ignore_permissions=True)
+    user = frappe.get_doc("User", email)
+    user.set("roles", [{"role": role} for role in roles])
+    user.save(ignore_permissions=True)
+    return email
