@@ -38,8 +38,9 @@ class TestIntegrationRequestAccess(FrappeTestCase):
 
     def test_finance_report_view_is_narrowed_too(self):
         frappe.set_user(self.auditor)
-        result = reportview_get(doctype="Integration Request", fields=["name", "integration_request_service"],
-                                limit_page_length=0)
+        frappe.local.form_dict = frappe._dict(doctype="Integration Request", limit_page_length=0,
+                                              fields='["name", "integration_request_service"]')
+        result = reportview_get()
         rows = [dict(zip(result["keys"], values, strict=True)) for values in result["values"]] if result else []
         self.assertTrue(rows)
         self.assertEqual({r["integration_request_service"] for r in rows}, {"FacturaAPI"})
