@@ -69,6 +69,14 @@ def test_create_sends_idempotency_key_and_external_id_and_returns_the_stamp(clie
     assert sent["address"] == {"zip": "06600"}
 
 
+def test_expedition_zip_is_sent_as_the_place_of_issue(client, exchanges):
+    body = ingreso_body()
+    body.pop("address")
+    client.create_invoice(body, idempotency_key="k", external_id="e", expedition_zip="44100")
+    assert exchanges[-1].request_body["address"] == {"zip": "44100"}
+    assert "address" not in body  # the caller's body is not changed
+
+
 def test_create_refuses_to_go_without_idempotency_key_or_external_id(client):
     with pytest.raises(ValueError):
         client.create_invoice(ingreso_body(), idempotency_key="", external_id="x")

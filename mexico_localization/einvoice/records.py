@@ -67,3 +67,39 @@ def error_log(title: str, reference_doctype: str | None = None, reference_name: 
 
 def _json(value: Any) -> str:
     return json.dumps(value, indent=1, ensure_ascii=False, default=str)
+
+
+def record_cfdi_call(cfdi_name: str, log: ExchangeLog, *, outcome: str, values: dict[str, Any] | None = None,
+                     error: BaseException | None = None) -> None:
+    """The record step of every CFDI operation, in one short transaction that commits once.
+
+    Writes the call's Integration Requests, one CFDI Attempt per exchange (linked to its request),
+    an Error Log when `error` is given (call it inside `except` so the traceback is the error's),
+    and the CFDI's new `values`. Any failure rolls everything back: no half-written record.
+    """
+    try:
+        exchanges = list(log.exchanges)
+        names = log.write()
+        cfdi = frappe.get_doc("CFDI", cfdi_name, for_update=True)
+        for exchange, request_name in zip(exchanges, names, strict=True):
+            cfdi.append("attempts", {
+                "attempted_at": frappe.utils.now_datetime(), "operation": exchange.operation, "outcome": outcome,
+                "http_status": exchange.status, "duration_ms": exchange.duration_ms,
+                "error_code": (error_code(error) if not exchange.ok else ""),
+                "error": exchange.error or "", "facturapi_log_id": exchange.log_id,
+                "integration_request": request_name,
+            })
+        if error is not None:
+            error_log(f"CFDI {cfdi_name}: {outcome}", "CFDI", cfdi_name)
+        cfdi.update(values or {})
+        cfdi.attempt_count = len(cfdi.attempts)
+        cfdi.flags.ignore_permissions = True
+        cfdi.save()
+        frappe.db.commit()
+    except Exception:
+        frappe.db.rollback()
+        raise
+
+
+def error_code(error: BaseException | None) -> str:
+    return str(getattr(error, "code", "") or type(error).__name__) if error is not None else ""

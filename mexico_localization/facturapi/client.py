@@ -152,10 +152,14 @@ class Client:
                           emulator=answer.headers.get(EMULATOR_HEADER))
 
     def create_invoice(self, body: dict[str, Any], *, idempotency_key: str, external_id: str,
-                       async_: bool = False) -> CreateResult:
+                       expedition_zip: str | None = None, async_: bool = False) -> CreateResult:
+        """Creates (and stamps) a CFDI. `expedition_zip` is the place of issue (the POS Profile's zip),
+        sent as `address.zip`; without it FacturaAPI uses the organization's address."""
         if not idempotency_key or not external_id:
             raise ValueError("every create carries an idempotency_key and an external_id")
         payload = {**body, "idempotency_key": idempotency_key, "external_id": external_id}
+        if expedition_zip:
+            payload["address"] = {**(body.get("address") or {}), "zip": expedition_zip}
         params = {"async": "true"} if async_ else None
         answer = self._send("create_invoice", "POST", "/invoices", json=payload, params=params)
         return CreateResult(self._invoice(answer), accepted=answer.status == 202)

@@ -97,6 +97,19 @@ class TestPing(FrappeTestCase):
         answer = ping_server()
         self.assertIn("does not resolve", answer["message"])
 
+    def test_tls_failure_is_named(self):
+        host, port = self.emulator.address
+        configure(f"https://{host}:{port}/v2")  # https to a plain-http server: the handshake fails
+        self.assertIn("secure (https) connection", ping_server()["message"])
+
+    def test_timeout_is_named(self):
+        self.emulator.add_fault("ping", "latency", ms=2500)
+        frappe.db.set_single_value(SETTINGS, "read_timeout", 1)  # below the form's minimum, for a quick test
+        frappe.clear_document_cache(SETTINGS, SETTINGS)
+        answer = ping_server()
+        self.assertIn("did not answer within 1", answer["message"])
+        self.assertEqual(self.new_requests()[0].status, "Failed")
+
     def test_not_production_ready_and_rfc_mismatch_are_warned(self):
         self.emulator.config.production_ready = False
         frappe.db.set_value("Company", test_company(), "tax_id", "AAA010101AAA")
