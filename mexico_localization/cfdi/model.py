@@ -45,8 +45,9 @@ class Line:
 
 @dataclass(frozen=True)
 class Payment:
-    payment_form: str          # c_FormaPago of the Mode of Payment
+    payment_form: str          # c_FormaPago of the Mode of Payment ("" when unmapped)
     amount: Decimal
+    mode: str = ""             # the Mode of Payment's name, for messages
 
 
 @dataclass(frozen=True)

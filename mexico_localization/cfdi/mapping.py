@@ -1,0 +1,133 @@
+"""A sale becomes FacturaAPI's invoice body (CFDI 4.0 ingreso), following design.md:
+net unit prices with `tax_included: false` and explicit taxes, Decimal money, the payment form
+net of change, PUE/PPD, the 70-hour date rule and the place of issue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from mexico_localization.cfdi.catalogs import PUBLIC_NAME
+from mexico_localization.cfdi.model import Line, Payment, Sale, Tax
+from mexico_localization.cfdi.money import as_number, cents, micros
+from mexico_localization.cfdi.problems import CfdiDataError
+from mexico_localization.cfdi.validation import blocking, sale_problems
+
+MAX_DATE_AGE = timedelta(hours=70)  # FacturaAPI refuses dates older than 72 h; keep a margin
+CASH = "01"
+
+
+@dataclass(frozen=True)
+class BuiltInvoice:
+    body: dict[str, Any]
+    expected_total: Decimal   # the CFDI total our body produces (SAT's rounding), to compare with ERPNext's
+    late_stamp: bool          # posting date too old to send: FacturaAPI dates the CFDI now
+
+
+def build_invoice(sale: Sale, now: datetime, customer: str = "") -> BuiltInvoice:
+    """The FacturaAPI body for `sale`, or CfdiDataError listing every blocking problem."""
+    problems = blocking(sale_problems(sale, customer))
+    if problems:
+        raise CfdiDataError(problems)
+    receiver = sale.receiver
+    customer_body: dict[str, Any] = {
+        "legal_name": PUBLIC_NAME if receiver.is_public else receiver.legal_name.strip(),
+        "tax_id": receiver.tax_id.strip().upper(),
+        "tax_system": receiver.tax_system,
+        "address": {"zip": sale.expedition_zip if receiver.is_public else receiver.zip},
+    }
+    if receiver.country != "MEX":
+        customer_body["address"] = {"zip": sale.expedition_zip, "country": receiver.country}
+        customer_body["tax_id"] = receiver.foreign_tax_id or ""
+    if receiver.email:
+        customer_body["email"] = receiver.email
+    ppd = sale.outstanding_amount > 0
+    body: dict[str, Any] = {
+        "type": "I",
+        "customer": customer_body,
+        "use": receiver.cfdi_use,
+        "payment_form": "99" if ppd else payment_form(sale.payments, sale.change_amount),
+        "payment_method": "PPD" if ppd else "PUE",
+        "items": [concept(line) for line in sale.lines],
+        "address": {"zip": sale.expedition_zip},
+    }
+    if sale.currency != "MXN":
+        body["currency"], body["exchange"] = sale.currency, as_number(sale.exchange_rate)
+    if sale.series:
+        body["series"] = sale.series
+    if sale.folio:
+        body["folio_number"] = sale.folio
+    late = now - sale.posting > MAX_DATE_AGE
+    if not late:
+        body["date"] = sale.posting.isoformat(timespec="seconds")
+    return BuiltInvoice(body, expected_total(sale.lines), late)
+
+
+def concept(line: Line) -> dict[str, Any]:
+    """One CFDI concept: unit price before discount, the line's total discount, explicit taxes."""
+    price = micros(line.unit_price)
+    discount = micros(line.quantity * price) - line.net_amount
+    if discount < 0:  # the price already carries every discount: send the net unit price instead
+        price, discount = micros(line.net_amount / line.quantity), Decimal(0)
+        discount = max(Decimal(0), micros(line.quantity * price) - line.net_amount)
+    product: dict[str, Any] = {
+        "description": line.description[:1000] or line.item_code,
+        "product_key": line.product_key,
+        "unit_key": line.unit_key,
+        "price": as_number(price),
+        "tax_included": False,
+        "taxability": line.taxability,
+        "taxes": [] if line.taxability == "01" else [tax_body(t) for t in line.taxes],
+        "sku": line.item_code,
+    }
+    if line.unit_name:
+        product["unit_name"] = line.unit_name
+    return {"quantity": as_number(line.quantity), "discount": as_number(discount), "product": product}
+
+
+def tax_body(tax: Tax) -> dict[str, Any]:
+    body: dict[str, Any] = {"type": tax.type}
+    if tax.factor == "Exento":
+        body["factor"] = "Exento"
+    else:
+        body["rate"] = as_number(tax.rate)
+        if tax.factor != "Tasa":
+            body["factor"] = tax.factor
+    if tax.withholding:
+        body["withholding"] = True
+    if tax.ieps_mode:
+        body["ieps_mode"] = tax.ieps_mode
+    return body
+
+
+def payment_form(payments: tuple[Payment, ...], change: Decimal) -> str:
+    """The SAT form of the mode that settled the largest amount, after the change handed back
+    (change comes out of cash; without a cash row, out of the largest payment)."""
+    amounts = [[p.payment_form, p.amount] for p in payments if p.amount > 0]
+    if not amounts:
+        return CASH
+    target = next((a for a in amounts if a[0] == CASH), None) or max(amounts, key=lambda a: a[1])
+    target[1] -= change
+    return max(amounts, key=lambda a: a[1])[0]
+
+
+def expected_total(lines: tuple[Line, ...]) -> Decimal:
+    """The total SAT computes from our concepts: six-decimal concept taxes, document sums in cents."""
+    subtotal = discount = transferred = withheld = Decimal(0)
+    for line in lines:
+        body = concept(line)
+        importe = micros(Decimal(str(body["quantity"])) * Decimal(str(body["product"]["price"])))
+        subtotal += importe
+        discount += Decimal(str(body["discount"]))
+        base = importe - Decimal(str(body["discount"]))
+        for tax in line.taxes if line.taxability != "01" else ():
+            if tax.factor == "Exento":
+                continue
+            amount = micros(tax.rate * (line.quantity if tax.factor == "Cuota" else base))
+            if tax.withholding:
+                withheld += amount
+            else:
+                transferred += amount
+    return cents(subtotal) - cents(discount) + cents(transferred) - cents(withheld)

@@ -1,0 +1,72 @@
+"""What is wrong with a sale's fiscal data, in words a finance user or cashier can act on.
+
+Templates are English with named fields; the Frappe layer passes each through `_()` before
+formatting, and the Spanish translations ship in translations/es.csv.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    template: str
+    params: dict[str, str] = field(default_factory=dict)
+    blocking: bool = True   # False: worth a warning, SAT may still accept it
+
+    @property
+    def text(self) -> str:
+        return self.template.format(**self.params)
+
+
+class CfdiDataError(ValueError):
+    """The sale cannot become a CFDI until these problems are fixed."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(p.text for p in problems))
+        self.problems = problems
+
+
+T = {
+    "rfc_missing": "The customer {customer} has no RFC (Tax ID).",
+    "rfc_shape": "The RFC {rfc} of {customer} is not valid: 12 characters for a company, 13 for a person "
+                 "(letters, date of birth or incorporation YYMMDD, 3-character homoclave).",
+    "rfc_check_digit": "The RFC {rfc} of {customer} fails SAT's check digit: compare it with the Constancia de "
+                       "Situación Fiscal.",
+    "legal_name_missing": "The customer {customer} has no legal name as written on the Constancia de Situación "
+                          "Fiscal.",
+    "legal_name_regime": "The legal name \"{name}\" of {customer} must be written without the corporate regime "
+                         "(e.g. without \"S.A. de C.V.\"), exactly as on the Constancia de Situación Fiscal.",
+    "regime_missing": "The customer {customer} has no tax regime (Régimen Fiscal).",
+    "regime_unknown": "The tax regime {regime} of {customer} is not in SAT's catalog.",
+    "regime_persona": "The tax regime {regime} ({regime_name}) does not apply to a persona {persona} (RFC {rfc}) "
+                      "for {customer}.",
+    "use_missing": "The customer {customer} has no CFDI use (Uso del CFDI).",
+    "use_unknown": "The CFDI use {use} of {customer} is not in SAT's catalog.",
+    "use_regime": "The CFDI use {use} ({use_name}) is not allowed with the tax regime {regime} for {customer}: "
+                  "use one of {allowed}.",
+    "use_persona": "The CFDI use {use} ({use_name}) does not apply to a persona {persona} for {customer}.",
+    "zip_missing": "The customer {customer} has no fiscal zip code (5 digits, as on the Constancia).",
+    "public_rules": "A sale to público en general is issued to RFC XAXX010101000, regime 616 and use S01.",
+    "foreign_rules": "A foreign customer ({customer}) is issued with regime 616 and use S01.",
+    "expedition_zip": "The POS Profile has no place of issue: set its 5-digit Expedition Zip.",
+    "product_key": "Item {item} has no valid SAT product key (8 digits, c_ClaveProdServ): set it on the Item or "
+                   "its Item Group.",
+    "unit_key": "Item {item} has no valid SAT unit key (c_ClaveUnidad) for its unit {uom}: set it on the UOM.",
+    "quantity": "Item {item} has a quantity of {quantity}; a CFDI concept needs a positive quantity.",
+    "negative_amount": "Item {item} has a negative amount; returns are issued as credit notes (CFDI de egreso).",
+    "tax_unknown": "Item {item} has a tax that is not mapped to IVA, IEPS or ISR: set the SAT tax type on the "
+                   "tax account {account}.",
+    "iva_rate": "Item {item} has an IVA rate of {rate} %; SAT allows 16 %, 8 % (border region), 0 % or exempt.",
+    "payment_form": "The mode of payment {mode} has no SAT payment form (c_FormaPago): set it on the Mode of "
+                    "Payment.",
+    "no_payment": "The sale has no payment and nothing outstanding, so it has no payment form.",
+    "exchange_rate": "The sale is in {currency} without an exchange rate to MXN.",
+    "no_lines": "The sale has no items.",
+}
+
+
+def problem(code: str, blocking: bool = True, **params: object) -> Problem:
+    return Problem(code, T[code], {k: str(v) for k, v in params.items()}, blocking)
