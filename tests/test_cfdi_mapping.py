@@ -60,7 +60,7 @@ def test_payment_form_is_the_largest_net_of_change():
     card_and_cash = (Payment("04", D(100)), Payment("01", D(150)))
     assert payment_form(card_and_cash, change=D(0)) == "01"
     assert payment_form(card_and_cash, change=D(60)) == "04"  # cash really settled 90
-    assert payment_form((Payment("28", D(200)), Payment("03", D(0))), change=D(14.4)) == "28"
+    assert payment_form((Payment("28", D(200)), Payment("03", D(0))), change=D("14.4")) == "28"
     assert payment_form((), change=D(0)) == "01"
 
 
