@@ -25,3 +25,9 @@ permission_query_conditions = {
 has_permission = {
     "Integration Request": "mexico_localization.einvoice.permissions.integration_request_has_permission",
 }
+
+doc_events = {
+    "POS Invoice": {
+        "validate": "mexico_localization.einvoice.till.validate_pos_invoice",
+    },
+}

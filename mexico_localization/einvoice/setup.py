@@ -6,6 +6,7 @@ import frappe
 from frappe import _
 from frappe.permissions import add_permission, update_permission_property
 
+from mexico_localization.einvoice import catalog_sync, custom_fields
 from mexico_localization.einvoice.roles import CFDI_AUDITOR, CFDI_MANAGER
 
 ROLES = {
@@ -26,6 +27,8 @@ def after_install() -> None:
 def after_migrate() -> None:
     make_roles()
     grant_integration_request_access()
+    catalog_sync.sync()
+    custom_fields.make()
 
 
 def make_roles() -> None:
@@ -57,6 +60,7 @@ def before_uninstall() -> None:
 
 
 def after_uninstall() -> None:
+    custom_fields.remove()
     for role in ROLES:
         frappe.db.delete("Custom DocPerm", {"parent": "Integration Request", "role": role})
     frappe.clear_cache(doctype="Integration Request")

@@ -1,0 +1,132 @@
+"""A POS Invoice and its master data, gathered into the pure model the CFDI mapping takes."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import frappe
+from frappe.utils import get_datetime, get_system_timezone
+
+from mexico_localization.cfdi import catalogs
+from mexico_localization.cfdi.model import Line, Payment, Receiver, Sale, Tax
+from mexico_localization.cfdi.money import dec
+
+
+def sale_from_invoice(invoice) -> Sale:
+    profile = frappe.get_cached_doc("POS Profile", invoice.pos_profile) if invoice.pos_profile else None
+    receiver = receiver_for(invoice.customer, profile)
+    return Sale(
+        name=invoice.name,
+        posting=posting_datetime(invoice.posting_date, invoice.posting_time),
+        currency=invoice.currency,
+        exchange_rate=dec(invoice.conversion_rate or 1),
+        receiver=receiver,
+        lines=tuple(line_for(item, invoice) for item in invoice.items),
+        payments=tuple(payment_for(p) for p in invoice.payments if (p.amount or 0) > 0),
+        change_amount=dec(invoice.change_amount or 0),
+        grand_total=dec(invoice.grand_total),
+        outstanding_amount=dec(invoice.outstanding_amount or 0) if not invoice.is_pos else _unpaid(invoice),
+        expedition_zip=(profile.get("mx_expedition_zip") or "") if profile else "",
+        series=(profile.get("mx_series") or "") if profile else "",
+    )
+
+
+def _unpaid(invoice) -> Decimal:
+    """What a POS sale leaves unpaid (partial payment), in the invoice currency."""
+    unpaid = dec(invoice.grand_total) - dec(invoice.paid_amount or 0) + dec(invoice.change_amount or 0)
+    return max(Decimal(0), unpaid if unpaid > Decimal("0.009") else Decimal(0))
+
+
+def posting_datetime(posting_date, posting_time) -> datetime:
+    naive = get_datetime(f"{posting_date} {posting_time or '00:00:00'}")
+    return naive.replace(microsecond=0, tzinfo=ZoneInfo(get_system_timezone()))
+
+
+def is_public(customer: str, profile=None) -> bool:
+    """Walk-in: the POS Profile's default customer, or a customer marked Público en General."""
+    if profile is not None and profile.get("customer") == customer:
+        return True
+    return bool(frappe.db.get_value("Customer", customer, "mx_is_public"))
+
+
+def receiver_for(customer: str, profile=None) -> Receiver:
+    if is_public(customer, profile):
+        return Receiver(catalogs.PUBLIC_NAME, catalogs.PUBLIC_RFC, "616", "", "S01", is_public=True)
+    doc = frappe.get_cached_doc("Customer", customer)
+    email = doc.get("mx_cfdi_email") or _primary_email(doc)
+    residence = (doc.get("mx_fiscal_residence") or "").strip().upper()
+    if residence and residence != "MEX":
+        return Receiver(doc.get("mx_legal_name") or doc.customer_name, catalogs.FOREIGN_RFC, "616", "", "S01",
+                        email, country=residence, foreign_tax_id=doc.get("mx_foreign_tax_id") or None)
+    return Receiver(
+        legal_name=(doc.get("mx_legal_name") or doc.customer_name or "").strip(),
+        tax_id=(doc.tax_id or "").strip().upper(),
+        tax_system=doc.get("mx_tax_regime") or "",
+        zip=(doc.get("mx_fiscal_zip") or "").strip(),
+        cfdi_use=doc.get("mx_cfdi_use") or "",
+        email=email or None,
+    )
+
+
+def _primary_email(customer) -> str:
+    if customer.get("email_id"):
+        return customer.email_id
+    if customer.get("customer_primary_contact"):
+        return frappe.db.get_value("Contact", customer.customer_primary_contact, "email_id") or ""
+    return ""
+
+
+def product_key(item_code: str, item_group: str | None) -> str:
+    key = frappe.db.get_value("Item", item_code, "mx_product_key")
+    group = item_group or frappe.db.get_value("Item", item_code, "item_group")
+    while not key and group:
+        key, group = frappe.db.get_value("Item Group", group, ["mx_product_key", "parent_item_group"]) or ("", None)
+    return (key or "").strip()
+
+
+def line_for(item, invoice) -> Line:
+    net_amount = dec(item.net_amount)
+    qty = dec(item.qty)
+    # Unit price before the line's discount, net of taxes: the list price scaled like the net rate.
+    rate, net_rate = dec(item.rate or 0), dec(item.net_rate or 0)
+    list_price = dec(item.price_list_rate or 0) * (net_rate / rate if rate else Decimal(1))
+    taxes = line_taxes(item, invoice)
+    return Line(
+        item_code=item.item_code,
+        description=item.item_name or item.description or item.item_code,
+        quantity=qty,
+        unit_price=max(list_price, net_rate),
+        net_amount=net_amount,
+        product_key=product_key(item.item_code, item.item_group),
+        unit_key=(frappe.db.get_value("UOM", item.uom, "mx_unit_key") or "").strip() if item.uom else "",
+        unit_name=item.uom or "",
+        taxes=taxes,
+        taxability="02" if taxes else "01",
+    )
+
+
+def line_taxes(item, invoice) -> tuple[Tax, ...]:
+    """The item's taxes from the invoice's tax rows, typed by each tax account's SAT fields."""
+    taxes = []
+    for row in invoice.taxes:
+        detail = json.loads(row.item_wise_tax_detail or "{}")
+        key = item.item_code or item.item_name
+        if key not in detail:
+            continue
+        rate = dec(detail[key][0] if isinstance(detail[key], list) else detail[key])
+        account = frappe.get_cached_value("Account", row.account_head, ["mx_tax_type", "mx_tax_factor",
+                                                                       "mx_withholding"], as_dict=True) or {}
+        if not account.get("mx_tax_type"):
+            continue  # not a CFDI tax (validation names unmapped rows; see till.py)
+        withholding = bool(account.get("mx_withholding")) or rate < 0
+        taxes.append(Tax(account["mx_tax_type"], abs(rate) / 100, account.get("mx_tax_factor") or "Tasa",
+                         withholding))
+    return tuple(taxes)
+
+
+def payment_for(row) -> Payment:
+    form = frappe.get_cached_value("Mode of Payment", row.mode_of_payment, "mx_payment_form") or ""
+    return Payment(form, dec(row.amount), row.mode_of_payment)

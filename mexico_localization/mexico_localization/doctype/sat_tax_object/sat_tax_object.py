@@ -1,0 +1,7 @@
+"""A SAT catalog shipped with the app (cfdi/catalogs.py), synced on install and migrate; read-only."""
+
+from frappe.model.document import Document
+
+
+class SATTaxObject(Document):
+    pass

@@ -1,0 +1,98 @@
+"""A small Mexican shop for the bench tier: company, taxes, items, payment modes, customers, a POS
+Profile with an open POS Opening Entry. Idempotent, so every test class can call `shop()`."""
+
+from __future__ import annotations
+
+import frappe
+from frappe.utils import flt, get_datetime, nowdate
+
+COMPANY, ABBR = "ML Tienda MX", "MLMX"
+PROFILE = "ML Caja 1"
+PRICE_LIST = "ML Precios MXN"
+NOMINATIVE, WALK_IN = "ML Escuela Kemper", "ML Mostrador"
+IVA_ACCOUNT = f"IVA Trasladado 16% - {ABBR}"
+
+
+def _ensure(doctype: str, name: str, values: dict) -> str:
+    if not frappe.db.exists(doctype, name):
+        frappe.get_doc({"doctype": doctype, **values}).insert(ignore_permissions=True)
+    return name
+
+
+def _leaf(doctype: str) -> str:
+    return frappe.db.get_value(doctype, {"is_group": 0}, "name", order_by="creation asc")
+
+
+def shop() -> frappe._dict:
+    _ensure("Company", COMPANY, {"company_name": COMPANY, "abbr": ABBR, "default_currency": "MXN",
+                                 "country": "Mexico", "tax_id": "EKU9003173C9", "chart_of_accounts": "Standard"})
+    parent_tax = frappe.db.get_value("Account", {"company": COMPANY, "account_type": "Tax", "is_group": 1}) or \
+        frappe.db.get_value("Account", {"company": COMPANY, "account_name": "Duties and Taxes"})
+    _ensure("Account", IVA_ACCOUNT, {"account_name": "IVA Trasladado 16%", "company": COMPANY,
+                                     "parent_account": parent_tax, "account_type": "Tax", "tax_rate": 16,
+                                     "mx_tax_type": "IVA", "mx_tax_factor": "Tasa"})
+    _ensure("Price List", PRICE_LIST, {"price_list_name": PRICE_LIST, "currency": "MXN", "selling": 1,
+                                       "enabled": 1})
+    frappe.db.set_value("UOM", "Nos", "mx_unit_key", "H87")
+    _ensure("Item Group", "ML Abarrotes", {"item_group_name": "ML Abarrotes", "parent_item_group": "All Item Groups",
+                                           "mx_product_key": "50201706"})
+    for code, name, key in (("ML-CAFE", "Café de olla 250 g", ""), ("ML-PAN", "Pan dulce", "50181900")):
+        _ensure("Item", code, {"item_code": code, "item_name": name, "item_group": "ML Abarrotes", "stock_uom": "Nos",
+                               "is_stock_item": 0, "include_item_in_manufacturing": 0, "mx_product_key": key})
+    cash = frappe.db.get_value("Account", {"company": COMPANY, "account_type": "Cash", "is_group": 0})
+    for mode, kind, form in (("ML Efectivo", "Cash", "01"), ("ML Tarjeta de débito", "Bank", "28")):
+        if not frappe.db.exists("Mode of Payment", mode):
+            frappe.get_doc({"doctype": "Mode of Payment", "mode_of_payment": mode, "type": kind, "enabled": 1,
+                            "mx_payment_form": form, "accounts": [{"company": COMPANY, "default_account": cash}]}
+                           ).insert(ignore_permissions=True)
+    group, territory = _leaf("Customer Group"), _leaf("Territory")
+    _ensure("Customer", NOMINATIVE, {"customer_name": NOMINATIVE, "customer_group": group, "territory": territory,
+                                     "tax_id": "EKU9003173C9", "mx_legal_name": "ESCUELA KEMPER URGATE",
+                                     "mx_tax_regime": "601", "mx_cfdi_use": "G03", "mx_fiscal_zip": "26015",
+                                     "mx_cfdi_email": "facturas@kemper.example"})
+    _ensure("Customer", WALK_IN, {"customer_name": WALK_IN, "customer_group": group, "territory": territory})
+    _ensure("POS Profile", PROFILE, {
+        "__newname": PROFILE, "company": COMPANY, "currency": "MXN", "warehouse": f"Stores - {ABBR}",
+        "write_off_account": f"Write Off - {ABBR}", "write_off_cost_center": f"Main - {ABBR}",
+        "write_off_limit": 1, "cost_center": f"Main - {ABBR}", "selling_price_list": PRICE_LIST,
+        "customer": WALK_IN, "income_account": f"Sales - {ABBR}", "mx_expedition_zip": "06600", "mx_series": "C1",
+        "payments": [{"mode_of_payment": "ML Efectivo", "default": 1}, {"mode_of_payment": "ML Tarjeta de débito"}],
+    })
+    if not frappe.db.exists("POS Opening Entry", {"pos_profile": PROFILE, "status": "Open", "docstatus": 1}):
+        entry = frappe.get_doc({"doctype": "POS Opening Entry", "pos_profile": PROFILE, "company": COMPANY,
+                                "user": frappe.session.user, "period_start_date": get_datetime(),
+                                "posting_date": nowdate(),
+                                "balance_details": [{"mode_of_payment": "ML Efectivo", "opening_amount": 0}]})
+        entry.insert(ignore_permissions=True)
+        entry.submit()
+    return frappe._dict(company=COMPANY, profile=PROFILE, nominative=NOMINATIVE, walk_in=WALK_IN)
+
+
+def pos_invoice(customer: str, lines: list[tuple[str, float, float]], *, cash: float | None = None,
+                card: float = 0, submit: bool = True):
+    """A POS Invoice as the till makes it: items (code, qty, rate), IVA 16 %, cash and card."""
+    invoice = frappe.new_doc("POS Invoice")
+    invoice.update({"company": COMPANY, "pos_profile": PROFILE, "customer": customer, "is_pos": 1,
+                    "currency": "MXN", "conversion_rate": 1, "selling_price_list": PRICE_LIST,
+                    "plc_conversion_rate": 1, "debit_to": f"Debtors - {ABBR}",
+                    "account_for_change_amount": frappe.db.get_value(
+                        "Account", {"company": COMPANY, "account_type": "Cash", "is_group": 0})})
+    invoice.set_missing_values()
+    for code, qty, rate in lines:
+        invoice.append("items", {"item_code": code, "qty": qty, "rate": rate, "price_list_rate": rate,
+                                 "uom": "Nos", "conversion_factor": 1, "income_account": f"Sales - {ABBR}",
+                                 "cost_center": f"Main - {ABBR}", "warehouse": f"Stores - {ABBR}"})
+    invoice.set("taxes", [{"charge_type": "On Net Total", "account_head": IVA_ACCOUNT, "rate": 16,
+                           "description": "IVA 16%", "cost_center": f"Main - {ABBR}"}])
+    invoice.calculate_taxes_and_totals()
+    total = flt(invoice.rounded_total or invoice.grand_total)
+    for row in invoice.payments:
+        row.amount = 0
+        if row.mode_of_payment == "ML Efectivo":
+            row.amount = total - card if cash is None else cash
+        if row.mode_of_payment == "ML Tarjeta de débito":
+            row.amount = card
+    invoice.insert(ignore_permissions=True)
+    if submit:
+        invoice.submit()
+    return invoice

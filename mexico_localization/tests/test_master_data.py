@@ -1,0 +1,42 @@
+"""Install creates the fiscal fields and the SAT catalogs (and migrate keeps them)."""
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+
+from mexico_localization.cfdi import catalogs
+from mexico_localization.einvoice import catalog_sync, custom_fields
+from mexico_localization.tests.utils import make_user
+
+
+class TestMasterData(FrappeTestCase):
+    def test_custom_fields_exist_and_belong_to_the_app(self):
+        for doctype, fields in custom_fields.CUSTOM_FIELDS.items():
+            meta = frappe.get_meta(doctype)
+            for field in fields:
+                self.assertTrue(meta.has_field(field["fieldname"]), (doctype, field["fieldname"]))
+                self.assertEqual(frappe.db.get_value("Custom Field", {"dt": doctype, "fieldname": field["fieldname"]},
+                                                     "module"), "Mexico Localization")
+
+    def test_pos_customer_dialog_asks_for_the_fiscal_data(self):
+        meta = frappe.get_meta("Customer")
+        for fieldname in ("tax_id", "mx_legal_name", "mx_tax_regime", "mx_cfdi_use", "mx_fiscal_zip", "mx_cfdi_email"):
+            self.assertTrue(meta.get_field(fieldname).allow_in_quick_entry, fieldname)
+
+    def test_catalogs_match_the_shipped_data(self):
+        for doctype, records in catalog_sync.rows().items():
+            self.assertEqual(frappe.db.count(doctype), len(records), doctype)
+        self.assertEqual(frappe.db.get_value("SAT Tax Regime", "616", ["fisica", "moral"]), (1, 0))
+        self.assertIn("601", frappe.db.get_value("SAT CFDI Use", "G03", "regimes"))
+        self.assertEqual(frappe.db.get_value("SAT Payment Form", "28", "description"), catalogs.PAYMENT_FORMS["28"])
+
+    def test_migrate_keeps_them_and_restores_edits(self):
+        frappe.db.set_value("SAT Payment Form", "01", "description", "tampered")
+        catalog_sync.sync()
+        custom_fields.make()
+        self.assertEqual(frappe.db.get_value("SAT Payment Form", "01", "description"), "Efectivo")
+
+    def test_catalogs_are_read_only_for_everyone(self):
+        manager = make_user("ml-catalog-manager@example.com", ["CFDI Manager", "Accounts Manager"])
+        self.assertTrue(frappe.has_permission("SAT CFDI Use", "read", user=manager))
+        for ptype in ("write", "create", "delete"):
+            self.assertFalse(frappe.has_permission("SAT CFDI Use", ptype, user=manager), ptype)
