@@ -28,16 +28,10 @@ def sale_from_invoice(invoice) -> Sale:
         payments=tuple(payment_for(p) for p in invoice.payments if (p.amount or 0) > 0),
         change_amount=dec(invoice.change_amount or 0),
         grand_total=dec(invoice.grand_total),
-        outstanding_amount=dec(invoice.outstanding_amount or 0) if not invoice.is_pos else _unpaid(invoice),
+        outstanding_amount=max(Decimal(0), dec(invoice.outstanding_amount or 0)),  # ERPNext's, after rounding
         expedition_zip=(profile.get("mx_expedition_zip") or "") if profile else "",
         series=(profile.get("mx_series") or "") if profile else "",
     )
-
-
-def _unpaid(invoice) -> Decimal:
-    """What a POS sale leaves unpaid (partial payment), in the invoice currency."""
-    unpaid = dec(invoice.grand_total) - dec(invoice.paid_amount or 0) + dec(invoice.change_amount or 0)
-    return max(Decimal(0), unpaid if unpaid > Decimal("0.009") else Decimal(0))
 
 
 def posting_datetime(posting_date, posting_time) -> datetime:
