@@ -27,7 +27,9 @@ has_permission = {
 }
 
 doc_events = {
-    "POS Invoice": {
-        "validate": "mexico_localization.einvoice.till.validate_pos_invoice",
-    },
+    "POS Invoice": {"validate": "mexico_localization.einvoice.till.validate_pos_invoice"},
+    "Customer": {"validate": "mexico_localization.einvoice.master_validation.validate_customer"},
+    "Item": {"validate": "mexico_localization.einvoice.master_validation.validate_product_key"},
+    "Item Group": {"validate": "mexico_localization.einvoice.master_validation.validate_product_key"},
+    "UOM": {"validate": "mexico_localization.einvoice.master_validation.validate_unit_key"},
 }

@@ -57,8 +57,8 @@ T = {
     "unit_key": "Item {item} has no valid SAT unit key (c_ClaveUnidad) for its unit {uom}: set it on the UOM.",
     "quantity": "Item {item} has a quantity of {quantity}; a CFDI concept needs a positive quantity.",
     "negative_amount": "Item {item} has a negative amount; returns are issued as credit notes (CFDI de egreso).",
-    "tax_unknown": "Item {item} has a tax that is not mapped to IVA, IEPS or ISR: set the SAT tax type on the "
-                   "tax account {account}.",
+    "tax_unknown": "The tax account {account} is not mapped to IVA, IEPS or ISR, so its tax would be left out "
+                   "of the CFDI: set its SAT Tax.",
     "iva_rate": "Item {item} has an IVA rate of {rate} %; SAT allows 16 %, 8 % (border region), 0 % or exempt.",
     "payment_form": "The mode of payment {mode} has no SAT payment form (c_FormaPago): set it on the Mode of "
                     "Payment.",

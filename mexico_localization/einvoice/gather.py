@@ -49,7 +49,11 @@ def is_public(customer: str, profile=None) -> bool:
 def receiver_for(customer: str, profile=None) -> Receiver:
     if is_public(customer, profile):
         return Receiver(catalogs.PUBLIC_NAME, catalogs.PUBLIC_RFC, "616", "", "S01", is_public=True)
-    doc = frappe.get_cached_doc("Customer", customer)
+    return receiver_from_customer(frappe.get_cached_doc("Customer", customer))
+
+
+def receiver_from_customer(doc) -> Receiver:
+    """A nominative receiver from a Customer document (saved or being saved)."""
     email = doc.get("mx_cfdi_email") or _primary_email(doc)
     residence = (doc.get("mx_fiscal_residence") or "").strip().upper()
     if residence and residence != "MEX":

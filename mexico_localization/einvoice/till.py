@@ -9,7 +9,7 @@ from __future__ import annotations
 import frappe
 from frappe import _
 
-from mexico_localization.cfdi.problems import Problem
+from mexico_localization.cfdi.problems import Problem, problem
 from mexico_localization.cfdi.validation import receiver_problems, sale_problems
 from mexico_localization.einvoice.gather import sale_from_invoice
 from mexico_localization.einvoice.settings import get_settings
@@ -25,7 +25,7 @@ def validate_pos_invoice(invoice, method: str | None = None) -> None:
     if not applies(invoice):
         return
     sale = sale_from_invoice(invoice)
-    found = sale_problems(sale, invoice.customer)
+    found = sale_problems(sale, invoice.customer) + unmapped_taxes(invoice)
     if not found:
         return
     # Only the customer's own data can block: the customer is here to give it. Item, payment and
@@ -36,6 +36,12 @@ def validate_pos_invoice(invoice, method: str | None = None) -> None:
     if block:
         frappe.throw(message, title=_("The CFDI for this sale would be rejected"))
     frappe.msgprint(message, title=_("Check the fiscal data of this sale"), indicator="orange")
+
+
+def unmapped_taxes(invoice) -> list[Problem]:
+    """Tax rows the CFDI would leave out because their account has no SAT Tax."""
+    return [problem("tax_unknown", blocking=False, account=row.account_head) for row in invoice.taxes
+            if row.tax_amount and not frappe.get_cached_value("Account", row.account_head, "mx_tax_type")]
 
 
 def _render(problems: list[Problem]) -> str:

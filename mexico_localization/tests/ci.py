@@ -17,9 +17,3 @@ def drop_cfdi_rows() -> None:
     frappe.db.sql("delete from `tabCFDI`")
     frappe.db.commit()
 
-
-def leftovers() -> int:
-    """What uninstall left behind: our custom fields, and the catalog tables."""
-    fields = frappe.db.count("Custom Field", {"fieldname": ["like", "mx\\_%"]})
-    tables = sum(frappe.db.table_exists(t) for t in ("SAT Tax Regime", "SAT CFDI Use", "CFDI", "E Invoice Setting"))
-    return fields + tables

@@ -40,3 +40,31 @@ class TestMasterData(FrappeTestCase):
         self.assertTrue(frappe.has_permission("SAT CFDI Use", "read", user=manager))
         for ptype in ("write", "create", "delete"):
             self.assertFalse(frappe.has_permission("SAT CFDI Use", ptype, user=manager), ptype)
+
+
+class TestMasterDataChecks(FrappeTestCase):
+    def test_product_and_unit_keys_are_checked_where_typed(self):
+        item = frappe.get_doc({"doctype": "Item", "item_code": "ML-BAD-KEY", "item_group": "All Item Groups",
+                               "stock_uom": "Nos", "is_stock_item": 0, "mx_product_key": "5020"})
+        self.assertRaises(frappe.ValidationError, item.insert)
+        item.mx_product_key = " 50201706 "
+        item.insert()
+        self.assertEqual(item.mx_product_key, "50201706")
+        uom = frappe.get_doc("UOM", "Nos")
+        uom.mx_unit_key = "h87"
+        uom.save()
+        self.assertEqual(uom.mx_unit_key, "H87")
+        uom.mx_unit_key = "PIEZA"
+        self.assertRaises(frappe.ValidationError, uom.save)
+
+    def test_customer_fiscal_data_warns_without_blocking(self):
+        frappe.local.message_log = []
+        customer = frappe.get_doc({"doctype": "Customer", "customer_name": "ML Cliente con RFC malo",
+                                   "customer_group": frappe.db.get_value("Customer Group", {"is_group": 0}),
+                                   "territory": frappe.db.get_value("Territory", {"is_group": 0}),
+                                   "tax_id": "ABC", "mx_tax_regime": "601", "mx_cfdi_use": "D01",
+                                   "mx_fiscal_zip": "06600"}).insert()
+        text = " ".join(str(m) for m in frappe.local.message_log)
+        self.assertTrue(customer.name)
+        self.assertIn("RFC ABC", text)
+        self.assertIn("D01", text)
