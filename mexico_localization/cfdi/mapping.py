@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from mexico_localization.cfdi.catalogs import PUBLIC_NAME
 from mexico_localization.cfdi.model import Line, Payment, Sale, Tax
-from mexico_localization.cfdi.money import as_number, cents, micros
+from mexico_localization.cfdi.money import MICRO, as_number, cents, micros
 from mexico_localization.cfdi.problems import CfdiDataError
 from mexico_localization.cfdi.validation import blocking, sale_problems
 
@@ -68,10 +68,11 @@ def build_invoice(sale: Sale, now: datetime, customer: str = "") -> BuiltInvoice
 def concept(line: Line) -> dict[str, Any]:
     """One CFDI concept: unit price before discount, the line's total discount, explicit taxes."""
     price = micros(line.unit_price)
-    discount = micros(line.quantity * price) - line.net_amount
-    if discount < 0:  # the price already carries every discount: send the net unit price instead
-        price, discount = micros(line.net_amount / line.quantity), Decimal(0)
-        discount = max(Decimal(0), micros(line.quantity * price) - line.net_amount)
+    if micros(line.quantity * price) < line.net_amount:
+        # The price already carries every discount (or rounding put the net above it): send the net unit
+        # price rounded up, so that quantity × price covers the net amount and the discount absorbs the rest.
+        price = (line.net_amount / line.quantity).quantize(MICRO, ROUND_CEILING)
+    discount = micros(line.quantity * price) - line.net_amount  # so the concept's base is ERPNext's net
     product: dict[str, Any] = {
         "description": line.description[:1000] or line.item_code,
         "product_key": line.product_key,
