@@ -44,7 +44,7 @@ def test_a_price_that_already_carries_the_discount_is_sent_net():
 @pytest.mark.parametrize(("taxes", "taxability", "expected"), [
     ((Tax("IVA", D("0.08")),), "02", [{"type": "IVA", "rate": 0.08}]),
     ((Tax("IVA", D(0)),), "02", [{"type": "IVA", "rate": 0}]),
-    ((Tax("IVA", D(0), factor="Exento"),), "02", [{"type": "IVA", "factor": "Exento"}]),
+    ((Tax("IVA", D(0), factor="Exento"),), "02", [{"type": "IVA", "rate": 0, "factor": "Exento"}]),
     ((Tax("IEPS", D("0.08")), IVA16), "02", [{"type": "IEPS", "rate": 0.08}, {"type": "IVA", "rate": 0.16}]),
     ((Tax("IEPS", D("1.5"), factor="Cuota"),), "02", [{"type": "IEPS", "rate": 1.5, "factor": "Cuota"}]),
     ((IVA16, Tax("ISR", D("0.0125"), withholding=True)), "02",

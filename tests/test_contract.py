@@ -135,3 +135,37 @@ def test_the_contract_check_has_teeth():
     unstamped = {"id": "x", "created_at": "2026-11-25T00:00:00Z", "livemode": "no"}
     assert openapi.problems(unstamped, "/components/schemas/Invoice")
     assert openapi.problems({"legal": {"name": "x"}}, "/components/schemas/Organization")
+
+
+def built_bodies() -> dict[str, dict]:
+    """Bodies our mapping builds, one per situation it handles."""
+    from datetime import timedelta
+    from decimal import Decimal as D
+
+    from mexico_localization.cfdi.mapping import build_invoice
+    from mexico_localization.cfdi.model import Payment, Receiver, Tax
+    from tests.cfdi_samples import NOW, line, sale
+
+    public = Receiver("Mostrador", "XAXX010101000", "616", "", "S01", is_public=True)
+    foreign = Receiver("ACME INC", "XEXX010101000", "616", "", "S01", country="USA", foreign_tax_id="12-3456789")
+    cases = {
+        "nominative": sale(),
+        "discounted": sale(lines=(line(quantity=D(3), unit_price=D(100), net_amount=D("270.00")),)),
+        "weighed": sale(lines=(line(quantity=D("0.375"), unit_price=D("189.90"), net_amount=D("71.21")),)),
+        "exempt_and_zero": sale(lines=(line(taxes=(Tax("IVA", D(0), factor="Exento"),)),
+                                       line(item_code="B", taxes=(Tax("IVA", D(0)),)))),
+        "ieps_and_withholding": sale(lines=(line(taxes=(Tax("IEPS", D("0.08")), Tax("IVA", D("0.16")),
+                                                        Tax("ISR", D("0.0125"), withholding=True))),)),
+        "no_object": sale(lines=(line(taxes=(), taxability="01"),)),
+        "public": sale(receiver=public),
+        "foreign_usd": sale(receiver=foreign, currency="USD", exchange_rate=D("17.25")),
+        "ppd": sale(payments=(Payment("01", D(100)),), outstanding_amount=D("85.60"), change_amount=D(0)),
+        "late": sale(posting=NOW - timedelta(hours=80), folio=77),
+    }
+    return {name: build_invoice(case, NOW).body for name, case in cases.items()}
+
+
+@pytest.mark.parametrize(("name", "body"), sorted(built_bodies().items()))
+def test_bodies_our_mapping_builds_fit_the_spec(name, body):
+    assert openapi.problems({**body, "idempotency_key": "k", "external_id": "e"},
+                            "/components/schemas/InvoiceIngresoInput") == []

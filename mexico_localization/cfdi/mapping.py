@@ -89,13 +89,10 @@ def concept(line: Line) -> dict[str, Any]:
 
 
 def tax_body(tax: Tax) -> dict[str, Any]:
-    body: dict[str, Any] = {"type": tax.type}
-    if tax.factor == "Exento":
-        body["factor"] = "Exento"
-    else:
-        body["rate"] = as_number(tax.rate)
-        if tax.factor != "Tasa":
-            body["factor"] = tax.factor
+    # The spec requires `rate` on every tax, Exento included (where it is 0 and ignored).
+    body: dict[str, Any] = {"type": tax.type, "rate": 0 if tax.factor == "Exento" else as_number(tax.rate)}
+    if tax.factor != "Tasa":
+        body["factor"] = tax.factor
     if tax.withholding:
         body["withholding"] = True
     if tax.ieps_mode:
