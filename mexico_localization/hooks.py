@@ -27,9 +27,20 @@ has_permission = {
 }
 
 doc_events = {
-    "POS Invoice": {"validate": "mexico_localization.einvoice.till.validate_pos_invoice"},
+    "POS Invoice": {
+        "validate": "mexico_localization.einvoice.till.validate_pos_invoice",
+        "before_submit": "mexico_localization.einvoice.events.before_submit",
+        "on_submit": "mexico_localization.einvoice.events.on_submit",
+        "before_cancel": "mexico_localization.einvoice.events.before_cancel",
+    },
     "Customer": {"validate": "mexico_localization.einvoice.master_validation.validate_customer"},
     "Item": {"validate": "mexico_localization.einvoice.master_validation.validate_product_key"},
     "Item Group": {"validate": "mexico_localization.einvoice.master_validation.validate_product_key"},
     "UOM": {"validate": "mexico_localization.einvoice.master_validation.validate_unit_key"},
+}
+
+scheduler_events = {
+    "cron": {
+        "* * * * *": ["mexico_localization.einvoice.sweep.sweep"],
+    },
 }

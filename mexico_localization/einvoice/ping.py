@@ -41,7 +41,7 @@ def run_ping() -> dict[str, Any]:
             result = client.ping()
     except FacturapiError as error:
         log.write()
-        records.error_log(_("FacturaAPI ping failed"), DOCTYPE, DOCTYPE)
+        records.error_log(_("FacturaAPI ping failed"), error, DOCTYPE, DOCTYPE)
         return _store(_answer(False, explain(error, settings)))
     log.write()
     return _store(_connected(result, settings))

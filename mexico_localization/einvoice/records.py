@@ -5,6 +5,8 @@ record step) commits everything together, so a half-done record is never left be
 from __future__ import annotations
 
 import json
+import traceback
+from collections.abc import Callable
 from typing import Any
 
 import frappe
@@ -60,9 +62,12 @@ def describe(exchange: Exchange) -> str:
     return f"{exchange.operation} · {answer} · {exchange.duration_ms:.0f} ms"
 
 
-def error_log(title: str, reference_doctype: str | None = None, reference_name: str | None = None) -> str:
-    """An Error Log with the current exception's traceback (call it inside `except`)."""
-    return frappe.log_error(title=title, reference_doctype=reference_doctype, reference_name=reference_name).name
+def error_log(title: str, error: BaseException, reference_doctype: str | None = None,
+              reference_name: str | None = None) -> str:
+    """An Error Log with `error`'s traceback (frames and messages, not local variables)."""
+    trace = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    return frappe.log_error(title=title, message=trace, reference_doctype=reference_doctype,
+                            reference_name=reference_name).name
 
 
 def _json(value: Any) -> str:
@@ -70,12 +75,12 @@ def _json(value: Any) -> str:
 
 
 def record_cfdi_call(cfdi_name: str, log: ExchangeLog, *, outcome: str, values: dict[str, Any] | None = None,
-                     error: BaseException | None = None) -> None:
+                     error: BaseException | None = None, also: Callable[[Any], None] | None = None) -> None:
     """The record step of every CFDI operation, in one short transaction that commits once.
 
     Writes the call's Integration Requests, one CFDI Attempt per exchange (linked to its request),
-    an Error Log when `error` is given (call it inside `except` so the traceback is the error's),
-    and the CFDI's new `values`. Any failure rolls everything back: no half-written record.
+    an Error Log when `error` is given, the CFDI's new `values`, and whatever `also(cfdi)` writes
+    (the invoice's mirror fields, files). Any failure rolls everything back: no half-written record.
     """
     try:
         exchanges = list(log.exchanges)
@@ -90,11 +95,12 @@ def record_cfdi_call(cfdi_name: str, log: ExchangeLog, *, outcome: str, values: 
                 "integration_request": request_name,
             })
         if error is not None:
-            error_log(f"CFDI {cfdi_name}: {outcome}", "CFDI", cfdi_name)
+            error_log(f"CFDI {cfdi_name}: {outcome}", error, "CFDI", cfdi_name)
         cfdi.update(values or {})
-        cfdi.attempt_count = len(cfdi.attempts)
         cfdi.flags.ignore_permissions = True
         cfdi.save()
+        if also is not None:
+            also(cfdi)
         frappe.db.commit()
     except Exception:
         frappe.db.rollback()

@@ -50,7 +50,7 @@ class TestRecordCfdiCall(FrappeTestCase):
                          values={"status": "Stamped", "uuid": invoice["uuid"], "facturapi_id": invoice["id"]})
         frappe.db.rollback()  # prove it was committed, not just written
         cfdi = frappe.get_doc("CFDI", self.cfdi.name)
-        self.assertEqual((cfdi.status, cfdi.uuid, cfdi.attempt_count), ("Stamped", invoice["uuid"], 1))
+        self.assertEqual((cfdi.status, cfdi.uuid, len(cfdi.attempts)), ("Stamped", invoice["uuid"], 1))
         [attempt] = cfdi.attempts
         self.assertEqual((attempt.operation, attempt.http_status, attempt.outcome), ("create_invoice", 200, "Stamped"))
         request = frappe.get_doc("Integration Request", attempt.integration_request)

@@ -178,7 +178,7 @@ class _Handler(BaseHTTPRequestHandler):
     def handle_one_request(self) -> None:
         try:
             super().handle_one_request()
-        except _Dropped:
+        except (_Dropped, ConnectionError):  # dropped on purpose, or the client gave up (its timeout)
             self.close_connection = True
 
     def finish(self) -> None:

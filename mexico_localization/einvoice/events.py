@@ -1,0 +1,58 @@
+"""POS Invoice hooks: on the cashier's submit they only decide the CFDI's state and queue the job.
+
+Nothing here calls FacturaAPI or waits: the job runs after the transaction commits.
+"""
+
+from __future__ import annotations
+
+import frappe
+from frappe import _
+
+from mexico_localization.cfdi.states import IN_FLIGHT, VALID_AT_SAT, CfdiState
+from mexico_localization.einvoice.gather import is_public
+from mexico_localization.einvoice.settings import get_settings
+from mexico_localization.einvoice.stamping import enqueue_stamp, external_id
+
+S = CfdiState
+
+
+def initial_state(invoice) -> tuple[CfdiState, str]:
+    """The CFDI state a POS Invoice starts in, with the reason when no CFDI is due."""
+    settings = get_settings()
+    if not settings.enable_e_invoice:
+        return S.NOT_APPLICABLE, _("E Invoice was disabled when this sale was submitted.")
+    if invoice.company != settings.company:
+        return S.NOT_APPLICABLE, _("The sale belongs to {0}; CFDIs are issued for {1} only.").format(
+            invoice.company, settings.company)
+    if invoice.is_return:
+        return S.NOT_APPLICABLE, _("Returns are issued as credit notes (CFDI de egreso), not as an ingreso.")
+    profile = frappe.get_cached_doc("POS Profile", invoice.pos_profile) if invoice.pos_profile else None
+    if is_public(invoice.customer, profile):
+        return S.AWAITING_GLOBAL, _("A walk-in sale: it goes into the period's global CFDI.")
+    return S.QUEUED, ""
+
+
+def before_submit(invoice, method: str | None = None) -> None:
+    state, reason = initial_state(invoice)
+    invoice.mx_cfdi_status = state.value
+    invoice.mx_cfdi_message = reason
+
+
+def on_submit(invoice, method: str | None = None) -> None:
+    if invoice.mx_cfdi_status != S.QUEUED.value:
+        return
+    cfdi = frappe.get_doc({
+        "doctype": "CFDI", "reference_doctype": invoice.doctype, "reference_name": invoice.name,
+        "cfdi_type": "I", "company": invoice.company, "status": S.QUEUED.value, "total": invoice.grand_total,
+        "currency": invoice.currency, "generation": 1, "external_id": external_id(invoice.name),
+    }).insert(ignore_permissions=True)
+    invoice.db_set("mx_cfdi", cfdi.name, update_modified=False)
+    enqueue_stamp(cfdi.name)
+
+
+def before_cancel(invoice, method: str | None = None) -> None:
+    """ERPNext's Cancel is refused while a valid CFDI exists or one is on its way."""
+    status = invoice.get("mx_cfdi_status")
+    if status and CfdiState(status) in VALID_AT_SAT | IN_FLIGHT:
+        frappe.throw(_("This sale has a CFDI ({0}). Cancel the CFDI first (Cancel CFDI), then the sale.").format(
+            _(status)), title=_("CFDI exists"))

@@ -1,0 +1,187 @@
+"""The stamping job: claim, gather and build, one call to FacturaAPI, one short record step.
+
+No transaction is open and no row is locked while FacturaAPI is called. Expected failures are
+recorded and not re-raised (Frappe's job runner would log a second Error Log).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import frappe
+from frappe.utils import get_datetime, now_datetime
+from frappe.utils.background_jobs import enqueue
+
+from mexico_localization.cfdi.mapping import build_invoice
+from mexico_localization.cfdi.policy import Decision, RetryPolicy, next_action
+from mexico_localization.cfdi.problems import CfdiDataError
+from mexico_localization.cfdi.states import CfdiState
+from mexico_localization.einvoice import records
+from mexico_localization.einvoice.gather import sale_from_invoice
+from mexico_localization.einvoice.settings import get_settings, make_client
+from mexico_localization.einvoice.till import translate
+from mexico_localization.facturapi import Client, FacturapiError
+
+S = CfdiState
+QUEUE = "short"
+JOB = "mexico_localization.einvoice.stamping.stamp"
+
+
+def external_id(name: str) -> str:
+    return f"{frappe.local.site}:{name}"
+
+
+def idempotency_key(cfdi) -> str:
+    return f"{frappe.local.site}:{cfdi.reference_doctype}:{cfdi.reference_name}:stamp:{cfdi.generation or 1}"
+
+
+def enqueue_stamp(cfdi: str) -> None:
+    """After the caller's transaction commits; a job already queued or running for it is kept."""
+    enqueue(JOB, queue=QUEUE, cfdi=cfdi, job_id=f"cfdi:stamp:{cfdi}", deduplicate=True,
+            enqueue_after_commit=True)
+
+
+def claim(cfdi: str) -> bool:
+    """Moves the CFDI to Stamping if nobody else has; commits, so other workers see it at once."""
+    frappe.db.sql("""update `tabCFDI` set status=%s, claimed_at=%s
+                     where name=%s and status in (%s, %s, %s)""",
+                  (S.STAMPING.value, now_datetime(), cfdi, S.QUEUED.value, S.RETRYING.value, S.PENDING_AT_PAC.value))
+    claimed = frappe.db._cursor.rowcount == 1
+    frappe.db.commit()
+    return claimed
+
+
+def stamp(cfdi: str) -> None:
+    """The job. Safe to run any number of times for the same CFDI: only one claims it."""
+    if not claim(cfdi):
+        return
+    row = frappe.get_doc("CFDI", cfdi)
+    settings = get_settings()
+    tries = int(row.attempt_count or 0) + 1
+    invoice = frappe.get_doc(row.reference_doctype, row.reference_name)
+    try:
+        built = build_invoice(sale_from_invoice(invoice), now_datetime().astimezone())
+    except CfdiDataError as error:
+        _record_data_error(row, invoice, error, tries)
+        return
+    frappe.db.commit()  # no transaction open while FacturaAPI works
+    log = records.ExchangeLog("CFDI", cfdi)
+    outcome: dict[str, Any] | FacturapiError
+    with make_client(settings, on_exchange=log) as client:
+        try:
+            outcome = _adopt_or_create(client, row, built)
+        except FacturapiError as error:
+            outcome = error
+        policy = RetryPolicy(max_attempts=int(settings.max_attempts or 8))
+        decision = next_action(outcome, tries, now_datetime(), policy)
+        files = _download(client, outcome) if decision.state is S.STAMPED else {}
+    _record(row, invoice, log, outcome, decision, tries, built.late_stamp, files)
+    if decision.state is S.STAMPED and settings.email_cfdi and built.body["customer"].get("email"):
+        _email(row.name, outcome)
+
+
+def _adopt_or_create(client: Client, row, built) -> dict[str, Any]:
+    if row.facturapi_id and not row.uuid:  # pending at the PAC: FacturaAPI recovers it; never create again
+        return client.retrieve_invoice(row.facturapi_id)
+    if row.needs_reconcile:
+        found = [i for i in client.find_by_external_id(row.external_id)
+                 if i.get("type") == "I" and i.get("status") in ("valid", "pending")]
+        if len(found) > 1:
+            return {"status": "duplicate", "ids": [i["id"] for i in found]}
+        if found:
+            return found[0]
+    return client.create_invoice(built.body, idempotency_key=idempotency_key(row), external_id=row.external_id,
+                                 expedition_zip=built.body.get("address", {}).get("zip")).invoice
+
+
+def _download(client: Client, invoice: dict[str, Any]) -> dict[str, bytes]:
+    files = {}
+    for fmt in ("xml", "pdf"):
+        try:
+            files[fmt] = client.download_invoice(invoice["id"], fmt)
+        except FacturapiError:
+            pass  # the exchange is recorded; the files can be fetched again from the CFDI
+    return files
+
+
+def _record(row, invoice, log, outcome, decision: Decision, tries: int, late: bool, files: dict[str, bytes]) -> None:
+    values: dict[str, Any] = {"status": decision.state.value, "attempt_count": tries, "late_stamp": int(late),
+                              "next_attempt_at": decision.at.replace(tzinfo=None) if decision.at else None,
+                              "last_error_code": decision.error_code, "last_error": decision.reason[:1000]}
+    error = outcome if isinstance(outcome, FacturapiError) else None
+    if isinstance(outcome, dict) and outcome.get("status") == "duplicate":
+        values.update(status=S.NEEDS_REVIEW.value, review_note=(
+            "Possible double stamp: FacturaAPI holds several valid CFDIs with this External ID: "
+            + ", ".join(outcome["ids"])))
+    elif isinstance(outcome, dict):
+        values.update(_invoice_values(outcome, invoice))
+    values["needs_reconcile"] = int(decision.reconcile_first)
+    if decision.definitive and decision.state is S.FAILED:
+        values["generation"] = int(row.generation or 1) + 1  # a definitive answer: the next try is a new document
+
+    def also(cfdi) -> None:
+        for fmt, content in files.items():
+            cfdi.db_set(f"{fmt}_file", _attach(cfdi.name, f"{cfdi.uuid}.{fmt}", content), update_modified=False)
+        _mirror(invoice, cfdi)
+
+    records.record_cfdi_call(row.name, log, outcome=values["status"], values=values, error=error, also=also)
+
+
+def _invoice_values(invoice_obj: dict[str, Any], invoice) -> dict[str, Any]:
+    stamp_ = invoice_obj.get("stamp") or {}
+    values = {"facturapi_id": invoice_obj.get("id"), "livemode": int(bool(invoice_obj.get("livemode"))),
+              "series": invoice_obj.get("series") or "", "folio_number": str(invoice_obj.get("folio_number") or "")}
+    if invoice_obj.get("uuid"):
+        values.update(uuid=invoice_obj["uuid"], sat_cert_number=stamp_.get("sat_cert_number"),
+                      sat_signature=stamp_.get("sat_signature"), verification_url=invoice_obj.get("verification_url"),
+                      stamped_at=_naive(stamp_.get("date")), total=invoice_obj.get("total"))
+        difference = abs(Decimal(str(invoice_obj.get("total") or 0)) - Decimal(str(invoice.grand_total)))
+        if difference > Decimal("0.01"):
+            values["review_note"] = (f"FacturaAPI's total {invoice_obj.get('total')} differs from the sale's grand "
+                                     f"total {invoice.grand_total} by {difference}.")
+    return values
+
+
+def _naive(value: str | None):
+    if not value:
+        return None
+    aware = get_datetime(value.replace("Z", "+00:00"))
+    return aware.astimezone().replace(tzinfo=None) if aware.tzinfo else aware
+
+
+def _attach(cfdi: str, file_name: str, content: bytes) -> str:
+    file = frappe.get_doc({"doctype": "File", "file_name": file_name, "attached_to_doctype": "CFDI",
+                           "attached_to_name": cfdi, "is_private": 1, "content": content})
+    file.insert(ignore_permissions=True)
+    return file.file_url
+
+
+def _mirror(invoice, cfdi) -> None:
+    """What an auditor looks for on the sale itself, without touching its modified time."""
+    message = cfdi.review_note or ("" if cfdi.status == S.STAMPED.value else cfdi.last_error or "")
+    invoice.db_set({"mx_cfdi_status": cfdi.status, "mx_cfdi": cfdi.name, "mx_cfdi_uuid": cfdi.uuid,
+                    "mx_cfdi_stamped_at": cfdi.stamped_at, "mx_sat_cert_number": cfdi.sat_cert_number,
+                    "mx_sat_signature": cfdi.sat_signature, "mx_cfdi_message": message[:1000]},
+                   update_modified=False)
+
+
+def _record_data_error(row, invoice, error: CfdiDataError, tries: int) -> None:
+    """Bad master data: Failed at once, nothing sent; the message says what to fix."""
+    text = "\n".join(translate(p) for p in error.problems)
+    values = {"status": S.FAILED.value, "attempt_count": tries, "last_error_code": "invalid_data",
+              "last_error": text[:1000], "generation": int(row.generation or 1) + 1, "needs_reconcile": 0}
+    records.record_cfdi_call(row.name, records.ExchangeLog(), outcome=S.FAILED.value, values=values,
+                             also=lambda cfdi: _mirror(invoice, cfdi))
+
+
+def _email(cfdi: str, invoice_obj: dict[str, Any]) -> None:
+    log = records.ExchangeLog("CFDI", cfdi)
+    try:
+        with make_client(on_exchange=log) as client:
+            client.email_invoice(invoice_obj["id"])
+    except FacturapiError as error:
+        records.error_log(f"CFDI {cfdi}: e-mail failed", error, "CFDI", cfdi)
+    log.write()
+    frappe.db.commit()
+

@@ -1,0 +1,40 @@
+"""The scheduler's sweep (every minute): re-queues what is due and rescues what was lost.
+
+Waiting never happens inside a job: a retry or a pending check is a time on the CFDI, and this
+sweep enqueues it when the time comes. It also rescues Queued CFDIs whose job vanished (Redis
+flushed) and Stamping ones whose worker died mid-call (SIGKILL): those may have stamped, so the
+next try looks FacturaAPI up by External ID before creating anything.
+"""
+
+from __future__ import annotations
+
+import frappe
+from frappe.utils import add_to_date, now_datetime
+from frappe.utils.background_jobs import get_job_status
+
+from mexico_localization.cfdi.states import CfdiState
+from mexico_localization.einvoice.stamping import enqueue_stamp
+
+S = CfdiState
+QUEUED_GRACE_SECONDS = 120   # a fresh job normally starts within seconds
+STAMPING_STALE_SECONDS = 330  # the short queue kills a job at 300 s
+
+
+def sweep(stamping_stale_seconds: int = STAMPING_STALE_SECONDS,
+          queued_grace_seconds: int = QUEUED_GRACE_SECONDS) -> list[str]:
+    now = now_datetime()
+    rescued = frappe.get_all("CFDI", pluck="name", filters={
+        "status": S.STAMPING.value, "claimed_at": ["<", add_to_date(now, seconds=-stamping_stale_seconds)]})
+    for name in rescued:
+        frappe.db.set_value("CFDI", name, {"status": S.RETRYING.value, "needs_reconcile": 1, "next_attempt_at": now},
+                            update_modified=False)
+    due = frappe.get_all("CFDI", pluck="name", filters={
+        "status": ["in", [S.RETRYING.value, S.PENDING_AT_PAC.value]], "next_attempt_at": ["<=", now]})
+    stale_queued = [name for name in frappe.get_all("CFDI", pluck="name", filters={
+        "status": S.QUEUED.value, "modified": ["<", add_to_date(now, seconds=-queued_grace_seconds)]})
+        if get_job_status(f"cfdi:stamp:{name}") not in ("queued", "started")]
+    names = sorted(set(due) | set(rescued) | set(stale_queued))
+    for name in names:
+        enqueue_stamp(name)
+    frappe.db.commit()
+    return names

@@ -1,0 +1,40 @@
+"""Helpers for the stamping tests: these tests commit (the job does), so they clean up with SQL."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import frappe
+
+from mexico_localization.tests.pos_fixtures import shop
+from mexico_localization.tests.utils import configure, start_emulator
+
+
+def setup_stamping(**emulator_config):
+    emulator = start_emulator(**emulator_config)
+    fixtures = shop()
+    configure(emulator.url, company=fixtures.company, enable_e_invoice=1, read_timeout=5)
+    frappe.db.commit()
+    return emulator, fixtures
+
+
+def wipe_cfdis() -> None:
+    """CFDI rows refuse deletion by design; tests remove theirs with SQL."""
+    frappe.db.rollback()
+    for table in ("CFDI Attempt", "CFDI"):
+        frappe.db.sql(f"delete from `tab{table}`")  # noqa: S608 - fixed table names
+    frappe.db.sql("delete from `tabFile` where attached_to_doctype='CFDI'")
+    frappe.db.commit()
+
+
+def cfdi_of(invoice) -> frappe._dict:
+    name = frappe.db.get_value(invoice.doctype, invoice.name, "mx_cfdi")
+    return frappe.get_doc("CFDI", name) if name else None
+
+
+def run_worker_burst(queue: str = "short", timeout: int = 240) -> subprocess.CompletedProcess:
+    """A real RQ worker in its own process, as production runs it, until the queue is empty."""
+    return subprocess.run([sys.executable, "-m", "frappe.utils.bench_helper", "frappe", "--site", frappe.local.site,
+                           "worker", "--burst", "--queue", queue], cwd=frappe.utils.get_bench_path() + "/sites",
+                          check=True, timeout=timeout, capture_output=True)
