@@ -64,6 +64,7 @@ def test_state_and_reset_over_http(emulator):
     state = requests.get(control(emulator, "state"), timeout=5).json()
     assert state["stamps"] == 1 and state["stamps_per_external_id"] == {"site:1": 1}
     assert state["calls"]["create_invoice"] == 1
+    assert state["create_requests"] == [{"external_id": "site:1", "idempotency_key": "k"}]
     requests.post(control(emulator, "reset"), timeout=5)
     assert requests.get(control(emulator, "state"), timeout=5).json()["stamps"] == 0
 

@@ -13,7 +13,7 @@ from frappe.utils import add_to_date, now_datetime
 from frappe.utils.background_jobs import get_job_status
 
 from mexico_localization.cfdi.states import CfdiState
-from mexico_localization.einvoice.stamping import enqueue_stamp
+from mexico_localization.einvoice.stamping import enqueue_stamp, job_id
 
 S = CfdiState
 QUEUED_GRACE_SECONDS = 120   # a fresh job normally starts within seconds
@@ -32,9 +32,12 @@ def sweep(stamping_stale_seconds: int = STAMPING_STALE_SECONDS,
         "status": ["in", [S.RETRYING.value, S.PENDING_AT_PAC.value]], "next_attempt_at": ["<=", now]})
     stale_queued = [name for name in frappe.get_all("CFDI", pluck="name", filters={
         "status": S.QUEUED.value, "modified": ["<", add_to_date(now, seconds=-queued_grace_seconds)]})
-        if get_job_status(f"cfdi:stamp:{name}") not in ("queued", "started")]
-    names = sorted(set(due) | set(rescued) | set(stale_queued))
-    for name in names:
+        if get_job_status(job_id(name)) not in ("queued", "started")]
+    for name in stale_queued:
         enqueue_stamp(name)
+    tries = dict(frappe.get_all("CFDI", filters={"name": ["in", due + rescued or [""]]},
+                                fields=["name", "attempt_count"], as_list=True))
+    for name in sorted(set(due) | set(rescued)):
+        enqueue_stamp(name, attempt=int(tries.get(name) or 0) + 1)
     frappe.db.commit()
-    return names
+    return sorted(set(due) | set(rescued) | set(stale_queued))

@@ -138,7 +138,7 @@ class Emulator:
         with self.state.lock:
             fresh = State()
             for name in ("invoices", "by_idempotency_key", "keys_in_flight", "pending_polls", "faults",
-                         "calls", "emails"):
+                         "calls", "emails", "create_requests"):
                 setattr(self.state, name, getattr(fresh, name))
             self.state.next_folio = 1
 
@@ -308,6 +308,11 @@ class _Handler(BaseHTTPRequestHandler):
     # --- FacturaAPI operations -------------------------------------------------------------------
 
     def _operate(self, request: _Request) -> tuple[int, Any]:
+        if request.operation == "create_invoice" and isinstance(request.body, dict):
+            with self.emulator.state.lock:
+                self.emulator.state.create_requests.append({
+                    "external_id": request.body.get("external_id"),
+                    "idempotency_key": request.body.get("idempotency_key")})
         self._before(request)
         result = getattr(self, "_op_" + request.operation)(request)
         self._after(request)

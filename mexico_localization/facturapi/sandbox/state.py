@@ -40,6 +40,7 @@ class State:
     faults: list[Fault] = field(default_factory=list)
     calls: Counter = field(default_factory=Counter)
     emails: list[dict[str, Any]] = field(default_factory=list)
+    create_requests: list[dict[str, Any]] = field(default_factory=list)  # every create as it arrived
     next_folio: int = 1
 
     def take_fault(self, operation: str) -> Fault | None:
@@ -80,5 +81,6 @@ class State:
                 "stamps_per_external_id": {k: v for k, v in per_external_id.items() if k},
                 "calls": dict(self.calls),
                 "emails": list(self.emails),
+                "create_requests": list(self.create_requests),
                 "faults_left": [f.__dict__ for f in self.faults],
             }

@@ -1,0 +1,187 @@
+"""Exactly once, nothing lost: stamping under faults, with real `bench worker` processes.
+
+For every scenario: exactly one CFDI at the emulator per invoice, every invoice ends Stamped or
+Failed with a reason, none is left in flight, and every create the emulator received for an
+invoice carried the same idempotency key.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+from frappe.utils import add_to_date, now_datetime
+from frappe.utils.background_jobs import enqueue, get_queue
+
+from mexico_localization.cfdi.states import IN_FLIGHT
+from mexico_localization.einvoice.stamping import JOB, enqueue_stamp
+from mexico_localization.einvoice.sweep import sweep
+from mexico_localization.tests.pos_fixtures import NOMINATIVE, pos_invoice
+from mexico_localization.tests.stamping_utils import run_worker_burst, setup_stamping, wipe_cfdis
+
+
+def worker_process() -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "frappe.utils.bench_helper", "frappe", "--site", frappe.local.site,
+                             "worker", "--burst", "--queue", "short"], cwd=frappe.utils.get_bench_path() + "/sites",
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+class TestFaultSuite(FrappeTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.emulator, cls.shop = setup_stamping()
+        get_queue("short").empty()  # jobs other tests left behind
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.emulator.stop()
+        wipe_cfdis()
+        super().tearDownClass()
+
+    def setUp(self):
+        self.emulator.reset()
+        wipe_cfdis()
+        get_queue("short").empty()
+
+    # --- the road ------------------------------------------------------------------------------
+
+    def sales(self, count: int = 1) -> list[str]:
+        names = []
+        for _ in range(count):
+            names.append(pos_invoice(NOMINATIVE, [("ML-CAFE", 1, 80), ("ML-PAN", 2, 12.5)]).name)
+            frappe.db.commit()  # on_submit's job is queued after this commit
+        return names
+
+    def cfdis(self, invoices: list[str]) -> list[frappe._dict]:
+        frappe.db.rollback()  # see what the workers committed
+        return [frappe.db.get_value("CFDI", {"reference_name": name}, ["name", "status", "external_id", "uuid",
+                                                                     "last_error"], as_dict=True)
+                for name in invoices]
+
+    def drain(self, invoices: list[str], rounds: int = 8) -> None:
+        """Workers until the queue is empty; the sweep (with due times pulled in) in between."""
+        for _ in range(rounds):
+            run_worker_burst()
+            if not any(c.status in {s.value for s in IN_FLIGHT} for c in self.cfdis(invoices)):
+                return
+            frappe.db.sql("update `tabCFDI` set next_attempt_at=%s where status in ('Retrying', 'Pending at PAC')",
+                          add_to_date(now_datetime(), seconds=-1))
+            frappe.db.commit()
+            sweep(stamping_stale_seconds=30, queued_grace_seconds=0)
+
+    def assert_exactly_once(self, invoices: list[str], expect: str = "Stamped") -> None:
+        state = self.emulator.state.summary()
+        for cfdi in self.cfdis(invoices):
+            self.assertEqual(cfdi.status, expect, cfdi)
+            if expect == "Stamped":
+                self.assertEqual(state["stamps_per_external_id"].get(cfdi.external_id), 1, cfdi)
+                self.assertEqual(frappe.db.get_value("POS Invoice", {"mx_cfdi": cfdi.name}, "mx_cfdi_uuid"), cfdi.uuid)
+            else:
+                self.assertTrue(cfdi.last_error)
+                self.assertNotIn(cfdi.external_id, state["stamps_per_external_id"])
+            keys = {r["idempotency_key"] for r in state["create_requests"] if r["external_id"] == cfdi.external_id}
+            self.assertLessEqual(len(keys), 1, keys)
+
+    # --- scenarios -----------------------------------------------------------------------------
+
+    def test_clean_run(self):
+        invoices = self.sales(3)
+        self.drain(invoices)
+        self.assert_exactly_once(invoices)
+
+    def test_timeout_after_the_emulator_stamped(self):
+        self.emulator.add_fault("create_invoice", "timeout_after_stamp", delay=6)
+        invoices = self.sales()
+        self.drain(invoices)
+        self.assert_exactly_once(invoices)
+
+    def test_connection_reset(self):
+        self.emulator.add_fault("create_invoice", "reset_after_stamp")
+        self.emulator.add_fault("create_invoice", "reset")
+        invoices = self.sales(2)
+        self.drain(invoices)
+        self.assert_exactly_once(invoices)
+
+    def test_5xx(self):
+        self.emulator.add_fault("create_invoice", "server_error", times=2, status=500)
+        invoices = self.sales()
+        self.drain(invoices)
+        self.assert_exactly_once(invoices)
+
+    def test_429_with_retry_after(self):
+        self.emulator.add_fault("create_invoice", "rate_limit", retry_after=1)
+        invoices = self.sales()
+        self.drain(invoices)
+        self.assert_exactly_once(invoices)
+
+    def test_202_then_valid(self):
+        self.emulator.add_fault("create_invoice", "pending", polls=2)
+        invoices = self.sales()
+        self.drain(invoices)
+        self.assert_exactly_once(invoices)
+
+    def test_sat_rejection_ends_failed_with_the_reason(self):
+        self.emulator.add_fault("create_invoice", "sat_rejection", sat_code="CFDI40147")
+        invoices = self.sales()
+        self.drain(invoices)
+        self.assert_exactly_once(invoices, expect="Failed")
+        self.assertIn("CFDI40147", self.cfdis(invoices)[0].last_error)
+
+    def test_worker_killed_mid_call(self):
+        self.emulator.add_fault("create_invoice", "latency", ms=4000)
+        invoices = self.sales()
+        worker = worker_process()
+        try:
+            for _ in range(100):
+                if self.cfdis(invoices)[0].status == "Stamping":
+                    break
+                time.sleep(0.2)
+            time.sleep(1)  # the create is now in flight at the emulator
+        finally:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+        self.assertEqual(self.cfdis(invoices)[0].status, "Stamping")
+        time.sleep(4)  # the emulator finishes the request the dead worker made
+        frappe.db.sql("update `tabCFDI` set claimed_at=%s", add_to_date(now_datetime(), minutes=-10))
+        frappe.db.commit()
+        self.drain(invoices)
+        self.assert_exactly_once(invoices)
+
+    def test_redis_queue_flushed_while_queued(self):
+        invoices = self.sales(2)
+        get_queue("short").empty()
+        self.assertEqual(self.cfdis(invoices)[0].status, "Queued")
+        self.drain(invoices)
+        self.assert_exactly_once(invoices)
+
+    def test_same_invoice_enqueued_twice(self):
+        invoices = self.sales()
+        cfdi = self.cfdis(invoices)[0].name
+        enqueue_stamp(cfdi)
+        enqueue(JOB, queue="short", cfdi=cfdi, job_id=f"extra:{cfdi}")  # bypasses de-duplication
+        frappe.db.commit()
+        self.drain(invoices)
+        self.assert_exactly_once(invoices)
+        self.assertEqual(self.emulator.state.summary()["calls"].get("create_invoice"), 1)
+
+    def test_two_workers_racing(self):
+        self.emulator.config.stamp_latency_ms = 150
+        try:
+            invoices = self.sales(6)
+            for cfdi in self.cfdis(invoices):
+                enqueue(JOB, queue="short", cfdi=cfdi.name, job_id=f"twin:{cfdi.name}")
+            frappe.db.commit()
+            workers = [worker_process(), worker_process()]
+            for worker in workers:
+                worker.wait(timeout=240)
+            self.drain(invoices)
+            self.assert_exactly_once(invoices)
+            self.assertEqual(self.emulator.state.summary()["calls"].get("create_invoice"), 6)
+        finally:
+            self.emulator.config.stamp_latency_ms = 0
