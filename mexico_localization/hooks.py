@@ -44,3 +44,5 @@ scheduler_events = {
         "* * * * *": ["mexico_localization.einvoice.sweep.sweep"],
     },
 }
+
+doctype_js = {"POS Invoice": "public/js/pos_invoice.js"}

@@ -36,13 +36,13 @@ def idempotency_key(cfdi) -> str:
     return f"{frappe.local.site}:{cfdi.reference_doctype}:{cfdi.reference_name}:stamp:{cfdi.generation or 1}"
 
 
-def job_id(cfdi: str, attempt: int | None = None) -> str:
+def job_id(cfdi: str, attempt: int | str | None = None) -> str:
     """One job id per try: a job SIGKILLed mid-call stays "started" in RQ for a while, and must not
     keep the next try out. Two jobs for one try are harmless: only one claims the CFDI."""
     return f"cfdi:stamp:{cfdi}" if attempt is None else f"cfdi:stamp:{cfdi}:{attempt}"
 
 
-def enqueue_stamp(cfdi: str, attempt: int | None = None) -> None:
+def enqueue_stamp(cfdi: str, attempt: int | str | None = None) -> None:
     """After the caller's transaction commits; a job already queued or running for this try is kept."""
     enqueue(JOB, queue=QUEUE, cfdi=cfdi, job_id=job_id(cfdi, attempt), deduplicate=True, enqueue_after_commit=True)
 

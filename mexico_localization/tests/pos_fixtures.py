@@ -51,28 +51,34 @@ def shop() -> frappe._dict:
                                      "mx_tax_regime": "601", "mx_cfdi_use": "G03", "mx_fiscal_zip": "26015",
                                      "mx_cfdi_email": "facturas@kemper.example"})
     _ensure("Customer", WALK_IN, {"customer_name": WALK_IN, "customer_group": group, "territory": territory})
-    _ensure("POS Profile", PROFILE, {
-        "__newname": PROFILE, "company": COMPANY, "currency": "MXN", "warehouse": f"Stores - {ABBR}",
+    till(PROFILE)
+    return frappe._dict(company=COMPANY, profile=PROFILE, nominative=NOMINATIVE, walk_in=WALK_IN)
+
+
+def till(profile: str) -> str:
+    """A POS Profile of the shop with an open POS Opening Entry."""
+    _ensure("POS Profile", profile, {
+        "__newname": profile, "company": COMPANY, "currency": "MXN", "warehouse": f"Stores - {ABBR}",
         "write_off_account": f"Write Off - {ABBR}", "write_off_cost_center": f"Main - {ABBR}",
         "write_off_limit": 1, "cost_center": f"Main - {ABBR}", "selling_price_list": PRICE_LIST,
         "customer": WALK_IN, "income_account": f"Sales - {ABBR}", "mx_expedition_zip": "06600", "mx_series": "C1",
         "payments": [{"mode_of_payment": "ML Efectivo", "default": 1}, {"mode_of_payment": "ML Tarjeta de débito"}],
     })
-    if not frappe.db.exists("POS Opening Entry", {"pos_profile": PROFILE, "status": "Open", "docstatus": 1}):
-        entry = frappe.get_doc({"doctype": "POS Opening Entry", "pos_profile": PROFILE, "company": COMPANY,
+    if not frappe.db.exists("POS Opening Entry", {"pos_profile": profile, "status": "Open", "docstatus": 1}):
+        entry = frappe.get_doc({"doctype": "POS Opening Entry", "pos_profile": profile, "company": COMPANY,
                                 "user": frappe.session.user, "period_start_date": get_datetime(),
                                 "posting_date": nowdate(),
                                 "balance_details": [{"mode_of_payment": "ML Efectivo", "opening_amount": 0}]})
         entry.insert(ignore_permissions=True)
         entry.submit()
-    return frappe._dict(company=COMPANY, profile=PROFILE, nominative=NOMINATIVE, walk_in=WALK_IN)
+    return profile
 
 
 def pos_invoice(customer: str, lines: list[tuple[str, float, float]], *, cash: float | None = None,
-                card: float = 0, submit: bool = True):
+                card: float = 0, submit: bool = True, profile: str = PROFILE):
     """A POS Invoice as the till makes it: items (code, qty, rate), IVA 16 %, cash and card."""
     invoice = frappe.new_doc("POS Invoice")
-    invoice.update({"company": COMPANY, "pos_profile": PROFILE, "customer": customer, "is_pos": 1,
+    invoice.update({"company": COMPANY, "pos_profile": profile, "customer": customer, "is_pos": 1,
                     "currency": "MXN", "conversion_rate": 1, "selling_price_list": PRICE_LIST,
                     "plc_conversion_rate": 1, "debit_to": f"Debtors - {ABBR}",
                     "account_for_change_amount": frappe.db.get_value(

@@ -185,3 +185,33 @@ class TestFaultSuite(FrappeTestCase):
             self.assertEqual(self.emulator.state.summary()["calls"].get("create_invoice"), 6)
         finally:
             self.emulator.config.stamp_latency_ms = 0
+
+    def test_pos_closing_while_a_stamp_is_in_flight(self):
+        from erpnext.accounts.doctype.pos_closing_entry.pos_closing_entry import make_closing_entry_from_opening
+
+        from mexico_localization.tests.pos_fixtures import till
+
+        profile = till("ML Caja Cierre")
+        frappe.db.commit()
+        self.emulator.add_fault("create_invoice", "latency", ms=3000)
+        invoices = [pos_invoice(NOMINATIVE, [("ML-CAFE", 1, 80)], profile=profile).name]
+        frappe.db.commit()
+        worker = worker_process()
+        for _ in range(100):
+            if self.cfdis(invoices)[0].status == "Stamping":
+                break
+            time.sleep(0.2)
+        opening = frappe.get_doc("POS Opening Entry", {"pos_profile": profile, "status": "Open", "docstatus": 1})
+        closing = make_closing_entry_from_opening(opening)
+        for row in closing.payment_reconciliation:
+            row.closing_amount = row.expected_amount
+        closing.insert(ignore_permissions=True)
+        closing.submit()  # consolidates the sale into a Sales Invoice while its CFDI is being stamped
+        frappe.db.commit()
+        worker.wait(timeout=240)
+        self.drain(invoices)
+        self.assert_exactly_once(invoices)
+        invoice = frappe.get_doc("POS Invoice", invoices[0])
+        self.assertEqual(invoice.status, "Consolidated")
+        self.assertTrue(invoice.consolidated_invoice and invoice.mx_cfdi_uuid)
+        self.assertFalse(frappe.db.exists("CFDI", {"reference_doctype": "Sales Invoice"}))  # never stamped

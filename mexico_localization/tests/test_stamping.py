@@ -171,3 +171,24 @@ class TestStamping(FrappeTestCase):
         with self.assertRaises(frappe.ValidationError):
             frappe.get_doc("POS Invoice", invoice.name).cancel()
         frappe.db.rollback()
+
+    def test_retry_after_a_person_fixed_the_data(self):
+        from mexico_localization.einvoice.api import retry_cfdi
+
+        cfdi = cfdi_of(self.sale())
+        self.emulator.add_fault("create_invoice", "sat_rejection", sat_code="CFDI40145")
+        stamp(cfdi.name)
+        first_key = idempotency_key(frappe._dict(cfdi.as_dict(), generation=1))
+        answer = retry_cfdi(cfdi.reference_name)
+        frappe.db.commit()
+        self.assertEqual(answer["status"], "Queued")
+        self.assertEqual(frappe.db.get_value("POS Invoice", cfdi.reference_name, "mx_cfdi_status"), "Queued")
+        stamp(cfdi.name)
+        cfdi.reload()
+        self.assertEqual((cfdi.status, cfdi.generation), ("Stamped", 2))
+        keys = [r["idempotency_key"] for r in self.emulator.state.summary()["create_requests"]]
+        self.assertEqual(len(keys), 2)
+        self.assertEqual(keys[0], first_key)
+        self.assertTrue(keys[1].endswith(":stamp:2"))
+        with self.assertRaises(frappe.ValidationError):
+            retry_cfdi(cfdi.reference_name)  # only Failed ones

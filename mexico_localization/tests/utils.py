@@ -25,7 +25,7 @@ def test_company() -> str:
 def configure(url: str, key: str | None = PLANTED_KEY, company: str | None = None, **values) -> None:
     """Saves E Invoice Setting as an administrator would through the form."""
     settings = frappe.get_doc("E Invoice Setting")
-    settings.update({"server_url": url, "company": company or test_company(), "enable_e_invoice": 0,
+    settings.update({"server_url": url, "company": company or test_company(), "enable_e_invoice": 0, "email_cfdi": 1,
                      "enable_cancellation": 0, "connect_timeout": 5, "read_timeout": 10, "max_attempts": 8,
                      **values})
     if key is not None:
