@@ -5,6 +5,7 @@ record step) commits everything together, so a half-done record is never left be
 from __future__ import annotations
 
 import json
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -28,10 +29,8 @@ class ExchangeLog:
         self.exchanges.append(exchange)
 
     def write(self) -> list[str]:
-        """One Integration Request per exchange not yet written; returns their names."""
-        names = [integration_request(e, self.reference_doctype, self.reference_name) for e in self.exchanges]
-        self.exchanges.clear()
-        return names
+        """One Integration Request per exchange; returns their names (in the caller's transaction)."""
+        return [integration_request(e, self.reference_doctype, self.reference_name) for e in self.exchanges]
 
 
 def integration_request(exchange: Exchange, reference_doctype: str | None = None,
@@ -81,30 +80,46 @@ def record_cfdi_call(cfdi_name: str, log: ExchangeLog, *, outcome: str, values: 
     Writes the call's Integration Requests, one CFDI Attempt per exchange (linked to its request),
     an Error Log when `error` is given, the CFDI's new `values`, and whatever `also(cfdi)` writes
     (the invoice's mirror fields, files). Any failure rolls everything back: no half-written record.
+    A deadlock or lock timeout is tried again: FacturaAPI's answer is known and must not be lost.
     """
-    try:
-        exchanges = list(log.exchanges)
-        names = log.write()
-        cfdi = frappe.get_doc("CFDI", cfdi_name, for_update=True)
-        for exchange, request_name in zip(exchanges, names, strict=True):
-            cfdi.append("attempts", {
-                "attempted_at": frappe.utils.now_datetime(), "operation": exchange.operation, "outcome": outcome,
-                "http_status": exchange.status, "duration_ms": exchange.duration_ms,
-                "error_code": (error_code(error) if not exchange.ok else ""),
-                "error": exchange.error or "", "facturapi_log_id": exchange.log_id,
-                "integration_request": request_name,
-            })
-        if error is not None:
-            error_log(f"CFDI {cfdi_name}: {outcome}", error, "CFDI", cfdi_name)
-        cfdi.update(values or {})
-        cfdi.flags.ignore_permissions = True
-        cfdi.save()
-        if also is not None:
-            also(cfdi)
-        frappe.db.commit()
-    except Exception:
-        frappe.db.rollback()
-        raise
+    for attempt in range(1, RECORD_TRIES + 1):
+        try:
+            _write_cfdi_call(cfdi_name, log, outcome, values or {}, error, also)
+            frappe.db.commit()
+            return
+        except Exception as exc:
+            frappe.db.rollback()
+            if attempt == RECORD_TRIES or not _is_transient(exc):
+                raise
+            time.sleep(0.2 * attempt)
+
+
+RECORD_TRIES = 4
+
+
+def _is_transient(exc: Exception) -> bool:
+    """Frappe raises these for MariaDB's deadlock (1213) and lock wait timeout (1205)."""
+    return isinstance(exc, (frappe.QueryDeadlockError, frappe.QueryTimeoutError))
+
+
+def _write_cfdi_call(cfdi_name, log, outcome, values, error, also) -> None:
+    names = log.write()
+    cfdi = frappe.get_doc("CFDI", cfdi_name, for_update=True)
+    for exchange, request_name in zip(log.exchanges, names, strict=True):
+        cfdi.append("attempts", {
+            "attempted_at": frappe.utils.now_datetime(), "operation": exchange.operation, "outcome": outcome,
+            "http_status": exchange.status, "duration_ms": exchange.duration_ms,
+            "error_code": (error_code(error) if not exchange.ok else ""),
+            "error": exchange.error or "", "facturapi_log_id": exchange.log_id,
+            "integration_request": request_name,
+        })
+    if error is not None:
+        error_log(f"CFDI {cfdi_name}: {outcome}", error, "CFDI", cfdi_name)
+    cfdi.update(values)
+    cfdi.flags.ignore_permissions = True
+    cfdi.save()
+    if also is not None:
+        also(cfdi)
 
 
 def error_code(error: BaseException | None) -> str:

@@ -61,6 +61,23 @@ def stamp(cfdi: str) -> None:
     """The job. Safe to run any number of times for the same CFDI: only one claims it."""
     if not claim(cfdi):
         return
+    try:
+        _stamp_claimed(cfdi)
+    except Exception:
+        # Unexpected (a bug, the database going away): the call may have stamped, so hand the CFDI
+        # back as Retrying with a look-up first. Frappe's own retry of a deadlocked job can then claim it.
+        frappe.db.rollback()
+        release(cfdi)
+        raise
+
+
+def release(cfdi: str) -> None:
+    frappe.db.sql("""update `tabCFDI` set status=%s, needs_reconcile=1, next_attempt_at=%s
+                     where name=%s and status=%s""", (S.RETRYING.value, now_datetime(), cfdi, S.STAMPING.value))
+    frappe.db.commit()
+
+
+def _stamp_claimed(cfdi: str) -> None:
     row = frappe.get_doc("CFDI", cfdi)
     settings = get_settings()
     tries = int(row.attempt_count or 0) + 1

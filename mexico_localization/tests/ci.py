@@ -17,3 +17,13 @@ def drop_cfdi_rows() -> None:
     frappe.db.sql("delete from `tabCFDI`")
     frappe.db.commit()
 
+
+
+def demo_sale() -> str:
+    """A nominative sale on the test shop, submitted and committed (for demos on a real bench)."""
+    from mexico_localization.tests.pos_fixtures import NOMINATIVE, pos_invoice, shop
+
+    shop()
+    invoice = pos_invoice(NOMINATIVE, [("ML-CAFE", 2, 80), ("ML-PAN", 3, 12.5)], cash=300)
+    frappe.db.commit()
+    return invoice.name

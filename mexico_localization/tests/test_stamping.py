@@ -192,3 +192,39 @@ class TestStamping(FrappeTestCase):
         self.assertTrue(keys[1].endswith(":stamp:2"))
         with self.assertRaises(frappe.ValidationError):
             retry_cfdi(cfdi.reference_name)  # only Failed ones
+
+    def test_a_deadlocked_record_step_is_tried_again(self):
+        from unittest.mock import patch
+
+        from mexico_localization.einvoice import records
+
+        cfdi = cfdi_of(self.sale())
+        real, calls = records._write_cfdi_call, []
+
+        def deadlock_once(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == 1:
+                real(*args, **kwargs)  # written, then the database gives up on the transaction
+                raise frappe.QueryDeadlockError("1213 Deadlock found when trying to get lock")
+            return real(*args, **kwargs)
+
+        with patch.object(records, "_write_cfdi_call", deadlock_once):
+            stamp(cfdi.name)
+        cfdi.reload()
+        self.assertEqual((cfdi.status, len(calls)), ("Stamped", 2))
+        self.assertEqual(len(cfdi.attempts), 3)  # written once: the first write was rolled back
+        self.assertEqual(frappe.db.count("Integration Request", {"reference_docname": cfdi.name}), 4)
+
+    def test_a_job_that_dies_after_claiming_hands_the_cfdi_back(self):
+        from unittest.mock import patch
+
+        cfdi = cfdi_of(self.sale())
+        with patch("mexico_localization.einvoice.stamping._record", side_effect=RuntimeError("worker bug")):
+            with self.assertRaises(RuntimeError):
+                stamp(cfdi.name)
+        cfdi.reload()
+        self.assertEqual((cfdi.status, cfdi.needs_reconcile), ("Retrying", 1))  # not stuck in Stamping
+        stamp(cfdi.name)
+        cfdi.reload()
+        self.assertEqual(cfdi.status, "Stamped")
+        self.assertEqual(self.emulator.state.summary()["stamps_per_external_id"], {cfdi.external_id: 1})

@@ -1,0 +1,154 @@
+"""What the app costs the cashier, and how long a sale waits for its CFDI. Runs inside a bench:
+
+    cd ~/frappe-bench/sites
+    ../env/bin/python /path/to/benchmarks/pos_submit.py --app-site A --base-site B [--invoices 200] [--runs 5]
+
+A and B are otherwise identical sites (same template); only A has mexico_localization installed,
+with E Invoice enabled against an emulator this script starts. Reported:
+- POS Invoice submit time (insert excluded), p50 and p95 per run, median over alternating runs,
+  and the ratio A/B;
+- the app's own hook time per submit (validate + before_submit + on_submit), measured directly;
+- end to end, submit → Stamped, with a real `bench worker` and the emulator at a fixed latency.
+Not a test: numbers go in the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import frappe
+
+
+def connect(site: str) -> None:
+    if getattr(frappe.local, "site", None):
+        frappe.destroy()
+    frappe.init(site=site, sites_path=os.getcwd())
+    frappe.connect()
+    frappe.set_user("Administrator")
+
+
+def prepare(site: str, emulator_url: str | None) -> None:
+    connect(site)
+    from mexico_localization.tests.pos_fixtures import shop
+    from mexico_localization.tests.utils import configure
+
+    fixtures = shop()
+    if emulator_url:
+        configure(emulator_url, company=fixtures.company, enable_e_invoice=1, read_timeout=30)
+    frappe.db.commit()
+
+
+def submit_times(site: str, count: int) -> list[float]:
+    connect(site)
+    from mexico_localization.tests.pos_fixtures import NOMINATIVE, pos_invoice
+
+    times = []
+    for _ in range(count):
+        invoice = pos_invoice(NOMINATIVE, [("ML-CAFE", 2, 80), ("ML-PAN", 3, 12.5)], submit=False)
+        frappe.db.commit()
+        started = time.perf_counter()
+        invoice.submit()
+        frappe.db.commit()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def hook_times(site: str, count: int) -> list[float]:
+    """The app's hooks timed in place (the same functions Frappe calls through doc_events)."""
+    connect(site)
+    from mexico_localization.einvoice import events, till
+    from mexico_localization.tests.pos_fixtures import NOMINATIVE, pos_invoice
+
+    spent = []
+    originals = {(till, "validate_pos_invoice"), (events, "before_submit"), (events, "on_submit")}
+    for module, name in originals:
+        original = getattr(module, name)
+
+        def timed(*args, _original=original, **kwargs):
+            started = time.perf_counter()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                spent[-1] += (time.perf_counter() - started) * 1000
+
+        setattr(module, name, timed)
+    for _ in range(count):
+        spent.append(0.0)
+        pos_invoice(NOMINATIVE, [("ML-CAFE", 2, 80), ("ML-PAN", 3, 12.5)])  # validate, validate, submit
+        frappe.db.commit()
+    return spent
+
+
+def end_to_end(site: str, count: int) -> list[float]:
+    connect(site)
+    from mexico_localization.tests.pos_fixtures import NOMINATIVE, pos_invoice
+
+    worker = subprocess.Popen([sys.executable, "-m", "frappe.utils.bench_helper", "frappe", "--site", site, "worker",
+                               "--queue", "short"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    latencies = []
+    try:
+        time.sleep(3)
+        for _ in range(count):
+            invoice = pos_invoice(NOMINATIVE, [("ML-CAFE", 1, 80)], submit=False)
+            frappe.db.commit()
+            invoice.submit()
+            frappe.db.commit()
+            started = time.perf_counter()
+            while True:
+                frappe.db.rollback()
+                if frappe.db.get_value("POS Invoice", invoice.name, "mx_cfdi_status") == "Stamped":
+                    break
+                if time.perf_counter() - started > 60:
+                    raise RuntimeError(f"{invoice.name} was not stamped within 60 s")
+                time.sleep(0.01)
+            latencies.append((time.perf_counter() - started) * 1000)
+    finally:
+        worker.terminate()
+        worker.wait()
+    return latencies
+
+
+def pct(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100)[q - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--app-site", required=True)
+    parser.add_argument("--base-site", required=True)
+    parser.add_argument("--invoices", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--stamp-latency-ms", type=float, default=300)
+    parser.add_argument("--e2e", type=int, default=30)
+    args = parser.parse_args()
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    from mexico_localization.facturapi.sandbox import Emulator, EmulatorConfig
+
+    with Emulator(config=EmulatorConfig(stamp_latency_ms=args.stamp_latency_ms)) as emulator:
+        prepare(args.app_site, emulator.url)
+        prepare(args.base_site, None)
+        results: dict[str, list[tuple[float, float]]] = {args.app_site: [], args.base_site: []}
+        for run in range(args.runs):
+            for site in ((args.app_site, args.base_site) if run % 2 == 0 else (args.base_site, args.app_site)):
+                times = submit_times(site, args.invoices)
+                results[site].append((pct(times, 50), pct(times, 95)))
+                print(f"run {run + 1} {site}: p50 {pct(times, 50):.1f} ms, p95 {pct(times, 95):.1f} ms", flush=True)
+        medians = {site: (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs))
+                   for site, runs in results.items()}
+        app, base = medians[args.app_site], medians[args.base_site]
+        print(f"submit p50: app {app[0]:.1f} ms, base {base[0]:.1f} ms, ratio {app[0] / base[0]:.3f}")
+        print(f"submit p95: app {app[1]:.1f} ms, base {base[1]:.1f} ms, ratio {app[1] / base[1]:.3f}")
+        hooks = hook_times(args.app_site, 100)
+        print(f"app hooks per submit: p50 {pct(hooks, 50):.2f} ms, p95 {pct(hooks, 95):.2f} ms")
+        e2e = end_to_end(args.app_site, args.e2e)
+        print(f"submit → Stamped (emulator {args.stamp_latency_ms:.0f} ms): p50 {pct(e2e, 50):.0f} ms, "
+              f"p95 {pct(e2e, 95):.0f} ms over {len(e2e)} sales")
+
+
+if __name__ == "__main__":
+    main()
