@@ -8,15 +8,27 @@ import sys
 import frappe
 
 from mexico_localization.tests.pos_fixtures import shop
-from mexico_localization.tests.utils import configure, start_emulator
+from mexico_localization.tests.utils import EmulatorTestCase, configure
 
 
-def setup_stamping(**emulator_config):
-    emulator = start_emulator(**emulator_config)
-    fixtures = shop()
-    configure(emulator.url, company=fixtures.company, enable_e_invoice=1, read_timeout=5)
-    frappe.db.commit()
-    return emulator, fixtures
+class StampingTestCase(EmulatorTestCase):
+    """The shop, E Invoice enabled against the emulator, committed; CFDI rows wiped at the end."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.shop = shop()
+        cls.enable()
+
+    @classmethod
+    def enable(cls, **values) -> None:
+        configure(cls.emulator.url, company=cls.shop.company, enable_e_invoice=1, read_timeout=5, **values)
+        frappe.db.commit()
+
+    @classmethod
+    def tearDownClass(cls):
+        wipe_cfdis()
+        super().tearDownClass()
 
 
 def wipe_cfdis() -> None:

@@ -14,7 +14,6 @@ import sys
 import time
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_to_date, now_datetime
 from frappe.utils.background_jobs import enqueue, get_queue
 
@@ -22,7 +21,7 @@ from mexico_localization.cfdi.states import IN_FLIGHT
 from mexico_localization.einvoice.stamping import JOB, enqueue_stamp
 from mexico_localization.einvoice.sweep import sweep
 from mexico_localization.tests.pos_fixtures import NOMINATIVE, pos_invoice
-from mexico_localization.tests.stamping_utils import run_worker_burst, setup_stamping, wipe_cfdis
+from mexico_localization.tests.stamping_utils import StampingTestCase, run_worker_burst, wipe_cfdis
 
 
 def worker_process() -> subprocess.Popen:
@@ -31,19 +30,7 @@ def worker_process() -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
-class TestFaultSuite(FrappeTestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.emulator, cls.shop = setup_stamping()
-        get_queue("short").empty()  # jobs other tests left behind
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.emulator.stop()
-        wipe_cfdis()
-        super().tearDownClass()
-
+class TestFaultSuite(StampingTestCase):
     def setUp(self):
         self.emulator.reset()
         wipe_cfdis()

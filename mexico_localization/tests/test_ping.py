@@ -3,10 +3,9 @@
 import json
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 
 from mexico_localization.einvoice.api import ping_server
-from mexico_localization.tests.utils import ORG_RFC, configure, make_user, start_emulator, test_company
+from mexico_localization.tests.utils import ORG_RFC, EmulatorTestCase, configure, make_user, test_company
 
 SETTINGS = "E Invoice Setting"
 
@@ -16,17 +15,7 @@ def settings_modified() -> str:
     return rows[0][0] if rows else ""
 
 
-class TestPing(FrappeTestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.emulator = start_emulator()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.emulator.stop()
-        super().tearDownClass()
-
+class TestPing(EmulatorTestCase):
     def setUp(self):
         self.emulator.reset()
         self.emulator.config.keys = None

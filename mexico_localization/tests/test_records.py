@@ -2,11 +2,10 @@
 CFDI row, committed together or not at all."""
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 
 from mexico_localization.einvoice.records import ExchangeLog, record_cfdi_call
 from mexico_localization.facturapi import Client, Secret, StampingRejected
-from mexico_localization.tests.utils import PLANTED_KEY, start_emulator, test_company
+from mexico_localization.tests.utils import PLANTED_KEY, EmulatorTestCase, test_company
 
 BODY = {"customer": {"legal_name": "PUBLICO EN GENERAL", "tax_id": "XAXX010101000", "tax_system": "616",
                      "address": {"zip": "06600"}}, "use": "S01", "payment_form": "01",
@@ -14,17 +13,7 @@ BODY = {"customer": {"legal_name": "PUBLICO EN GENERAL", "tax_id": "XAXX01010100
                                               "tax_included": False}}]}
 
 
-class TestRecordCfdiCall(FrappeTestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.emulator = start_emulator()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.emulator.stop()
-        super().tearDownClass()
-
+class TestRecordCfdiCall(EmulatorTestCase):
     def setUp(self):
         company = test_company()
         self.cfdi = frappe.get_doc({"doctype": "CFDI", "reference_doctype": "Company", "reference_name": company,

@@ -10,12 +10,11 @@ import time
 from unittest.mock import patch
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 from frappe.utils.background_jobs import get_queue
 from rq.job import Job
 
 from mexico_localization.einvoice.api import ping_server
-from mexico_localization.tests.utils import KEY_TAIL, configure, start_emulator
+from mexico_localization.tests.utils import KEY_TAIL, EmulatorTestCase, configure
 
 SETTINGS = "E Invoice Setting"
 
@@ -27,20 +26,14 @@ def run_worker_burst(queue: str = "short") -> None:
                    check=True, timeout=240, capture_output=True)
 
 
-class TestSecretHygiene(FrappeTestCase):
+class TestSecretHygiene(EmulatorTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.emulator = start_emulator()
         cls.since = frappe.utils.now_datetime()
         cls.realtime: list = []
         configure(cls.emulator.url)
         frappe.db.commit()  # the worker process reads the committed settings
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.emulator.stop()
-        super().tearDownClass()
 
     def assert_clean(self, text: str, where: str) -> None:
         self.assertNotIn(KEY_TAIL, text, f"the secret key leaked into {where}")

@@ -1,31 +1,18 @@
 """Automatic stamping, job function called directly (the fault suite runs real workers)."""
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_to_date, now_datetime
 
 from mexico_localization.einvoice.stamping import idempotency_key, stamp
 from mexico_localization.tests.pos_fixtures import NOMINATIVE, pos_invoice
-from mexico_localization.tests.stamping_utils import cfdi_of, setup_stamping, wipe_cfdis
+from mexico_localization.tests.stamping_utils import StampingTestCase, cfdi_of
 from mexico_localization.tests.utils import configure, test_company
 
 
-class TestStamping(FrappeTestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.emulator, cls.shop = setup_stamping()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.emulator.stop()
-        wipe_cfdis()
-        super().tearDownClass()
-
+class TestStamping(StampingTestCase):
     def setUp(self):
         self.emulator.reset()
-        configure(self.emulator.url, company=self.shop.company, enable_e_invoice=1, read_timeout=5)
-        frappe.db.commit()
+        self.enable()
 
     def sale(self, **kwargs):
         invoice = pos_invoice(kwargs.pop("customer", NOMINATIVE), kwargs.pop("lines", [("ML-CAFE", 2, 80)]), **kwargs)
@@ -68,7 +55,7 @@ class TestStamping(FrappeTestCase):
         self.assertEqual(self.emulator.state.summary()["calls"].get("create_invoice"), 1)
 
     def test_not_applicable_and_awaiting_global(self):
-        configure(self.emulator.url, company=self.shop.company, enable_e_invoice=0)
+        self.enable(enable_e_invoice=0)
         off = self.sale()
         self.assertEqual(off.mx_cfdi_status, "Not Applicable")
         self.assertIn("disabled", off.mx_cfdi_message)
@@ -76,7 +63,7 @@ class TestStamping(FrappeTestCase):
         other = self.sale()
         self.assertEqual(other.mx_cfdi_status, "Not Applicable")
         self.assertIn(test_company(), other.mx_cfdi_message)
-        configure(self.emulator.url, company=self.shop.company, enable_e_invoice=1)
+        self.enable()
         walk_in = self.sale(customer=self.shop.walk_in)
         self.assertEqual(walk_in.mx_cfdi_status, "Awaiting Global")
         self.assertIsNone(cfdi_of(off) or cfdi_of(other) or cfdi_of(walk_in))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import frappe
+from frappe.tests.utils import FrappeTestCase
 
 from mexico_localization.facturapi.sandbox import Emulator, EmulatorConfig
 
@@ -13,6 +14,22 @@ ORG_RFC = "EKU9003173C9"
 
 def start_emulator(**config) -> Emulator:
     return Emulator(config=EmulatorConfig(**config)).start()
+
+
+class EmulatorTestCase(FrappeTestCase):
+    """A FrappeTestCase with a FacturaAPI emulator on loopback for the whole class."""
+
+    emulator: Emulator
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.emulator = start_emulator()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.emulator.stop()
+        super().tearDownClass()
 
 
 def test_company() -> str:
