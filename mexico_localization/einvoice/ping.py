@@ -12,6 +12,7 @@ from frappe.utils import get_datetime, now_datetime
 
 from mexico_localization.einvoice import records
 from mexico_localization.einvoice.settings import DOCTYPE, get_settings, make_client, secret
+from mexico_localization.einvoice.timeutil import to_site_time
 from mexico_localization.facturapi import (
     AuthenticationError,
     ConnectError,
@@ -68,7 +69,7 @@ def _connected(result: PingResult, settings) -> dict[str, Any]:
         "served_by_emulator": 1 if result.emulator else 0,
         "organization_legal_name": name,
         "organization_tax_id": rfc,
-        "certificate_expires_at": _datetime(certificate.get("expires_at")),
+        "certificate_expires_at": to_site_time(certificate.get("expires_at")),
         "is_production_ready": 1 if org.get("is_production_ready") else 0,
         "pending_steps": "\n".join(s.get("description") or s.get("type") or "" for s in org.get("pending_steps") or []),
     }
@@ -96,7 +97,7 @@ def ping_warnings(result: PingResult, settings) -> list[str]:
         warnings.append(_("The organization's RFC ({0}) is not the Tax ID of {1} ({2}): CFDIs would be issued by "
                           "another taxpayer. Check the key or the company.").format(
             rfc or _("none"), settings.company, company_rfc or _("empty")))
-    expires = _datetime((org.get("certificate") or {}).get("expires_at"))
+    expires = to_site_time((org.get("certificate") or {}).get("expires_at"))
     if expires and get_datetime(expires) < now_datetime():
         warnings.append(_("The CSD certificate loaded in FacturaAPI expired on {0}: upload a current one.").format(
             expires))
@@ -172,7 +173,3 @@ def _detail(error: FacturapiError) -> str:
     return " " + _("Technical detail: {0}").format(error.message)
 
 
-def _datetime(value: str | None):
-    if not value:
-        return None
-    return get_datetime(value.replace("Z", "").replace("T", " ")[:19])

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import frappe
-from frappe.utils import get_datetime, now_datetime
+from frappe.utils import now_datetime
 from frappe.utils.background_jobs import enqueue
 
 from mexico_localization.cfdi.mapping import build_invoice
@@ -21,6 +21,7 @@ from mexico_localization.einvoice import records
 from mexico_localization.einvoice.gather import sale_from_invoice
 from mexico_localization.einvoice.settings import get_settings, make_client
 from mexico_localization.einvoice.till import translate
+from mexico_localization.einvoice.timeutil import to_site_time
 from mexico_localization.facturapi import Client, FacturapiError
 
 S = CfdiState
@@ -157,19 +158,12 @@ def _invoice_values(invoice_obj: dict[str, Any], invoice) -> dict[str, Any]:
     if invoice_obj.get("uuid"):
         values.update(uuid=invoice_obj["uuid"], sat_cert_number=stamp_.get("sat_cert_number"),
                       sat_signature=stamp_.get("sat_signature"), verification_url=invoice_obj.get("verification_url"),
-                      stamped_at=_naive(stamp_.get("date")), total=invoice_obj.get("total"))
+                      stamped_at=to_site_time(stamp_.get("date")), total=invoice_obj.get("total"))
         difference = abs(Decimal(str(invoice_obj.get("total") or 0)) - Decimal(str(invoice.grand_total)))
         if difference > Decimal("0.01"):
             values["review_note"] = (f"FacturaAPI's total {invoice_obj.get('total')} differs from the sale's grand "
                                      f"total {invoice.grand_total} by {difference}.")
     return values
-
-
-def _naive(value: str | None):
-    if not value:
-        return None
-    aware = get_datetime(value.replace("Z", "+00:00"))
-    return aware.astimezone().replace(tzinfo=None) if aware.tzinfo else aware
 
 
 def _attach(cfdi: str, file_name: str, content: bytes) -> str:

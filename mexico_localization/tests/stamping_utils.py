@@ -22,7 +22,7 @@ class StampingTestCase(EmulatorTestCase):
 
     @classmethod
     def enable(cls, **values) -> None:
-        configure(cls.emulator.url, company=cls.shop.company, enable_e_invoice=1, read_timeout=5, **values)
+        configure(cls.emulator.url, **{"company": cls.shop.company, "enable_e_invoice": 1, "read_timeout": 5, **values})
         frappe.db.commit()
 
     @classmethod

@@ -37,6 +37,8 @@ class TestStamping(StampingTestCase):
         self.assertEqual((invoice.mx_sat_cert_number, invoice.mx_sat_signature), (cfdi.sat_cert_number,
                                                                                   cfdi.sat_signature))
         self.assertTrue(invoice.mx_cfdi_stamped_at)
+        # FacturaAPI answers in UTC; the record is in the site's time zone, like every Frappe datetime.
+        self.assertLess(abs((cfdi.stamped_at - now_datetime()).total_seconds()), 120)
         self.assertEqual(cfdi.livemode, 0)
         self.assertTrue(cfdi.xml_file.endswith(".xml") and cfdi.pdf_file.endswith(".pdf"))
         self.assertEqual(float(cfdi.total), float(invoice.grand_total))
