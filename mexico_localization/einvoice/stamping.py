@@ -6,6 +6,7 @@ recorded and not re-raised (Frappe's job runner would log a second Error Log).
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -84,7 +85,7 @@ def _stamp_claimed(cfdi: str) -> None:
     tries = int(row.attempt_count or 0) + 1
     invoice = frappe.get_doc(row.reference_doctype, row.reference_name)
     try:
-        built = build_invoice(sale_from_invoice(invoice), now_datetime().astimezone())
+        built = build_invoice(sale_from_invoice(invoice), datetime.now(timezone.utc))
     except CfdiDataError as error:
         _record_data_error(row, invoice, error, tries)
         return
