@@ -30,7 +30,6 @@ doc_events = {
     "POS Invoice": {
         "validate": "mexico_localization.einvoice.till.validate_pos_invoice",
         "before_submit": "mexico_localization.einvoice.events.before_submit",
-        "on_submit": "mexico_localization.einvoice.events.on_submit",
         "before_cancel": "mexico_localization.einvoice.events.before_cancel",
     },
     "Customer": {"validate": "mexico_localization.einvoice.master_validation.validate_customer"},

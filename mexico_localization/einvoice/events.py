@@ -33,20 +33,19 @@ def initial_state(invoice) -> tuple[CfdiState, str]:
 
 
 def before_submit(invoice, method: str | None = None) -> None:
+    """Decides the CFDI state; when one is due, writes its CFDI row in this same transaction and
+    queues the job for after the commit (a rolled-back submit queues nothing)."""
     state, reason = initial_state(invoice)
     invoice.mx_cfdi_status = state.value
     invoice.mx_cfdi_message = reason
-
-
-def on_submit(invoice, method: str | None = None) -> None:
-    if invoice.mx_cfdi_status != S.QUEUED.value:
+    if state is not S.QUEUED:
         return
     cfdi = frappe.get_doc({
         "doctype": "CFDI", "reference_doctype": invoice.doctype, "reference_name": invoice.name,
         "cfdi_type": "I", "company": invoice.company, "status": S.QUEUED.value, "total": invoice.grand_total,
         "currency": invoice.currency, "generation": 1, "external_id": external_id(invoice.name),
     }).insert(ignore_permissions=True)
-    invoice.db_set("mx_cfdi", cfdi.name, update_modified=False)
+    invoice.mx_cfdi = cfdi.name
     enqueue_stamp(cfdi.name)
 
 

@@ -8,6 +8,15 @@ from frappe.model.document import Document
 
 
 class CFDI(Document):
+    def autoname(self) -> None:
+        """Named after its document, e.g. ACC-PSINV-2026-00042-I: an auditor finds it from the sale,
+        and no naming-series row is locked on the cashier's submit."""
+        base = f"{self.reference_name}-{self.cfdi_type}{'G' if self.is_global else ''}"
+        self.name, n = base, 1
+        while frappe.db.exists("CFDI", self.name):
+            n += 1
+            self.name = f"{base}{n}"
+
     def on_trash(self) -> None:
         # CFF art. 30: fiscal records are kept for at least five years. Cancel the CFDI instead.
         frappe.throw(_("A CFDI is a fiscal record and cannot be deleted. Use Cancel CFDI to cancel it at SAT."),

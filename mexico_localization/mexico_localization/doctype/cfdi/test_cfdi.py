@@ -16,9 +16,10 @@ class TestCFDI(FrappeTestCase):
             frappe.delete_doc("CFDI", cfdi.name, ignore_permissions=True, force=True)
         self.assertTrue(frappe.db.exists("CFDI", cfdi.name))
 
-    def test_named_by_year_series_and_tracked(self):
-        cfdi = self.make()
-        self.assertTrue(cfdi.name.startswith("CFDI-"))
+    def test_named_after_its_document_and_tracked(self):
+        first, second = self.make(), self.make()
+        self.assertEqual(first.name, f"{first.reference_name}-I")
+        self.assertEqual(second.name, f"{first.reference_name}-I2")
         self.assertTrue(frappe.get_meta("CFDI").track_changes)
 
     def test_roles_read_but_never_write_create_or_delete(self):
