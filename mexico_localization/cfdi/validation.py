@@ -18,6 +18,14 @@ _REGIME_SUFFIX = re.compile(r"\b(S\.?\s?A\.?|S\.?\s?DE\s?R\.?\s?L\.?|S\.?\s?C\.?
 IVA_RATES = (Decimal("0.16"), Decimal("0.08"), Decimal("0"))
 
 
+def valid_product_key(key: str | None) -> bool:
+    return bool(_PRODUCT_KEY.match(key or ""))
+
+
+def valid_unit_key(key: str | None) -> bool:
+    return bool(_UNIT_KEY.match(key or ""))
+
+
 def receiver_problems(receiver: Receiver, customer: str) -> list[Problem]:
     """The receiver's data, checked as SAT will check it (format and catalogs; not the LCO)."""
     if receiver.is_public:
@@ -74,9 +82,9 @@ def _regime_and_use(receiver: Receiver, customer: str, persona: str | None) -> l
 
 def line_problems(line: Line, uom: str = "") -> list[Problem]:
     found: list[Problem] = []
-    if not _PRODUCT_KEY.match(line.product_key or ""):
+    if not valid_product_key(line.product_key):
         found.append(problem("product_key", item=line.item_code))
-    if not _UNIT_KEY.match(line.unit_key or ""):
+    if not valid_unit_key(line.unit_key):
         found.append(problem("unit_key", item=line.item_code, uom=uom or line.unit_name or "?"))
     if line.quantity <= 0:
         found.append(problem("quantity", item=line.item_code, quantity=line.quantity))
@@ -112,4 +120,5 @@ def blocking(problems: list[Problem]) -> list[Problem]:
     return [p for p in problems if p.blocking]
 
 
-__all__ = ["FOREIGN_RFC", "blocking", "line_problems", "receiver_problems", "sale_problems"]
+__all__ = ["FOREIGN_RFC", "blocking", "line_problems", "receiver_problems", "sale_problems", "valid_product_key",
+           "valid_unit_key"]

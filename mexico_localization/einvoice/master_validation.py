@@ -2,30 +2,25 @@
 
 from __future__ import annotations
 
-import re
-
 import frappe
 from frappe import _
 
-from mexico_localization.cfdi.validation import receiver_problems
+from mexico_localization.cfdi.validation import receiver_problems, valid_product_key, valid_unit_key
 from mexico_localization.einvoice.gather import receiver_from_customer
 from mexico_localization.einvoice.till import translate
-
-_PRODUCT_KEY = re.compile(r"^\d{8}$")
-_UNIT_KEY = re.compile(r"^[A-Z0-9]{1,3}$")
 
 
 def validate_product_key(doc, method: str | None = None) -> None:
     key = (doc.get("mx_product_key") or "").strip()
     doc.mx_product_key = key
-    if key and not _PRODUCT_KEY.match(key):
+    if key and not valid_product_key(key):
         frappe.throw(_("The SAT Product Key must be 8 digits (c_ClaveProdServ), e.g. 50201706."))
 
 
 def validate_unit_key(doc, method: str | None = None) -> None:
     key = (doc.get("mx_unit_key") or "").strip().upper()
     doc.mx_unit_key = key
-    if key and not _UNIT_KEY.match(key):
+    if key and not valid_unit_key(key):
         frappe.throw(_("The SAT Unit Key is 1 to 3 letters or digits (c_ClaveUnidad), e.g. H87, KGM or E48."))
 
 

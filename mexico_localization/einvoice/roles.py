@@ -11,7 +11,6 @@ CFDI_AUDITOR = "CFDI Auditor"   # finance and auditors: reads CFDIs, FacturaAPI 
 SYSTEM_MANAGER = "System Manager"
 
 MANAGERS = frozenset({SYSTEM_MANAGER, CFDI_MANAGER})
-READERS = MANAGERS | {CFDI_AUDITOR}
 
 
 def has_any(roles: frozenset[str], user: str | None = None) -> bool:
@@ -23,7 +22,3 @@ def require_manager() -> None:
     if not has_any(MANAGERS):
         raise frappe.PermissionError(_("Only a CFDI Manager or System Manager may do this."))
 
-
-def require_reader() -> None:
-    if not has_any(READERS):
-        raise frappe.PermissionError(_("Only CFDI Managers, CFDI Auditors and System Managers may see this."))
