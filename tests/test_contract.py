@@ -162,7 +162,12 @@ def built_bodies() -> dict[str, dict]:
         "ppd": sale(payments=(Payment("01", D(100)),), outstanding_amount=D("85.60"), change_amount=D(0)),
         "late": sale(posting=NOW - timedelta(hours=80), folio=77),
     }
-    return {name: build_invoice(case, NOW).body for name, case in cases.items()}
+    bodies = {name: build_invoice(case, NOW).body for name, case in cases.items()}
+    from mexico_localization.cfdi.global_cfdi import Ticket, build_global, period_of
+    tickets = [Ticket("T-1", (line(),), (Payment("01", D("185.60"), "Efectivo"),)),
+               Ticket("T-2", (line(), line(item_code="B", taxes=(Tax("IVA", D(0)),))), (Payment("04", D(400)),))]
+    bodies["global"] = build_global(tickets, period_of(NOW.date(), "week"), "06600", "G").body
+    return bodies
 
 
 @pytest.mark.parametrize(("name", "body"), sorted(built_bodies().items()))

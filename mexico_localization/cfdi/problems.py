@@ -65,6 +65,11 @@ T = {
     "no_payment": "The sale has no payment and nothing outstanding, so it has no payment form.",
     "exchange_rate": "The sale is in {currency} without an exchange rate to MXN.",
     "no_lines": "The sale has no items.",
+    "global_cuota": "Ticket {ticket} has item {item} with a fixed-amount tax (Cuota), which a global CFDI concept "
+                    "cannot carry: issue that ticket a nominative CFDI.",
+    "global_too_many": "The global CFDI would have {count} concepts; FacturaAPI accepts {limit}: lower Tickets per "
+                       "Global CFDI in E Invoice Setting and issue it again.",
+    "global_empty": "The global CFDI has no ticket with an amount left to invoice (all were returned).",
 }
 
 

@@ -10,7 +10,7 @@ from mexico_localization.cfdi.catalogs import CFDI_USES, FOREIGN_RFC, PAYMENT_FO
 from mexico_localization.cfdi.model import Line, Receiver, Sale
 from mexico_localization.cfdi.problems import Problem, problem
 
-_ZIP = re.compile(r"^\d{5}$")
+ZIP_PATTERN = re.compile(r"^\d{5}$")
 _PRODUCT_KEY = re.compile(r"^\d{8}$")
 _UNIT_KEY = re.compile(r"^[A-Z0-9]{1,3}$")
 _REGIME_SUFFIX = re.compile(r"\b(S\.?\s?A\.?|S\.?\s?DE\s?R\.?\s?L\.?|S\.?\s?C\.?|A\.?\s?C\.?|S\.?\s?A\.?\s?P\.?\s?I\.?)"
@@ -49,7 +49,7 @@ def receiver_problems(receiver: Receiver, customer: str) -> list[Problem]:
     elif persona == "Moral" and _REGIME_SUFFIX.search(name):
         found.append(problem("legal_name_regime", name=name, customer=customer))
     found += _regime_and_use(receiver, customer, persona)
-    if not _ZIP.match(receiver.zip or ""):
+    if not ZIP_PATTERN.match(receiver.zip or ""):
         found.append(problem("zip_missing", customer=customer))
     return found
 
@@ -90,16 +90,18 @@ def line_problems(line: Line, uom: str = "") -> list[Problem]:
         found.append(problem("quantity", item=line.item_code, quantity=line.quantity))
     if line.net_amount < 0 or line.unit_price < 0:
         found.append(problem("negative_amount", item=line.item_code))
-    for tax in line.taxes:
-        if tax.type == "IVA" and not tax.withholding and tax.factor == "Tasa" and tax.rate not in IVA_RATES:
-            found.append(problem("iva_rate", item=line.item_code, rate=tax.rate * 100))
-    return found
+    return found + tax_problems(line)
+
+
+def tax_problems(line: Line) -> list[Problem]:
+    return [problem("iva_rate", item=line.item_code, rate=tax.rate * 100) for tax in line.taxes
+            if tax.type == "IVA" and not tax.withholding and tax.factor == "Tasa" and tax.rate not in IVA_RATES]
 
 
 def sale_problems(sale: Sale, customer: str = "") -> list[Problem]:
     """Every problem that would make FacturaAPI or SAT refuse this sale's CFDI."""
     found = receiver_problems(sale.receiver, customer or sale.receiver.legal_name)
-    if not _ZIP.match(sale.expedition_zip or ""):
+    if not ZIP_PATTERN.match(sale.expedition_zip or ""):
         found.append(problem("expedition_zip"))
     if not sale.lines:
         found.append(problem("no_lines"))
@@ -120,5 +122,5 @@ def blocking(problems: list[Problem]) -> list[Problem]:
     return [p for p in problems if p.blocking]
 
 
-__all__ = ["FOREIGN_RFC", "blocking", "line_problems", "receiver_problems", "sale_problems", "valid_product_key",
-           "valid_unit_key"]
+__all__ = ["FOREIGN_RFC", "blocking", "line_problems", "receiver_problems", "sale_problems", "tax_problems",
+           "valid_product_key", "valid_unit_key"]
