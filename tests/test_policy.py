@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from mexico_localization.cfdi.policy import RetryPolicy, next_action
+from mexico_localization.cfdi.policy import RetryPolicy, after_cancel, next_action
 from mexico_localization.cfdi.states import CANCEL_IN_FLIGHT, IN_FLIGHT, TRANSITIONS, CfdiState, can_move
 from mexico_localization.facturapi.errors import (
     AuthenticationError,
@@ -99,3 +99,25 @@ def test_state_table_is_complete_and_consistent():
     assert not TRANSITIONS[S.CANCELLED]
     assert can_move("Failed", "Queued") and not can_move("Stamped", "Queued")
     assert str(S.PENDING_AT_PAC) == "Pending at PAC"
+
+
+# --- cancellation -------------------------------------------------------------------------------
+
+def test_cancellation_outcomes():
+    assert after_cancel({"status": "canceled", "cancellation_status": "accepted"}, 1, NOW).state is S.CANCELLED
+    pending = after_cancel({"status": "valid", "cancellation_status": "pending"}, 1, NOW)
+    assert pending.state is S.CANCEL_PENDING and pending.at == NOW + timedelta(hours=1)
+    verifying = after_cancel({"status": "valid", "cancellation_status": "verifying"}, 1, NOW)
+    assert verifying.state is S.CANCEL_PENDING and verifying.at == NOW + timedelta(minutes=5)
+    for answer in ("rejected", "expired"):
+        rejected = after_cancel({"status": "valid", "cancellation_status": answer}, 1, NOW)
+        assert rejected.state is S.CANCEL_REJECTED and answer in rejected.reason
+
+
+def test_cancellation_errors_retry_transient_and_stop_on_definitive():
+    busy = after_cancel(RateLimited("slow", code="rate_limit_exceeded", status=429, retry_after=120), 1, NOW)
+    assert busy.state is S.CANCEL_REQUESTED and busy.at >= NOW + timedelta(seconds=120)
+    refused = after_cancel(StampingRejected("no", code="invoice_not_cancelable_by_sat", status=400), 1, NOW)
+    assert refused.state is S.CANCEL_REJECTED and refused.error_code == "invoice_not_cancelable_by_sat"
+    exhausted = after_cancel(ServiceUnavailable("down", code="internal_error", status=503), 8, NOW)
+    assert exhausted.state is S.CANCEL_REJECTED and "attempts exhausted" in exhausted.reason

@@ -73,3 +73,32 @@ def _after_error(error: FacturapiError, attempt: int, now: datetime, policy: Ret
     delay = policy.backoff(attempt, error.retry_after)
     return Decision(CfdiState.RETRYING, at=now + timedelta(seconds=delay), reason=error.summary(),
                     error_code=code, reconcile_first=error.outcome_unknown)
+
+
+CANCEL_PENDING_POLL = timedelta(hours=1)      # the receiver has three business days to answer
+CANCEL_VERIFYING_POLL = timedelta(minutes=5)  # SAT is validating: minutes
+
+
+def after_cancel(outcome: dict[str, Any] | FacturapiError, attempt: int, now: datetime,
+                 policy: RetryPolicy | None = None) -> Decision:
+    """Where a CFDI goes after a cancellation request (or a look at one in progress) ended with `outcome`."""
+    policy = policy or RetryPolicy()
+    if isinstance(outcome, FacturapiError):
+        code = outcome.code or outcome.kind
+        if not outcome.retryable:
+            return Decision(CfdiState.CANCEL_REJECTED, reason=outcome.summary(), error_code=code)
+        if attempt >= policy.max_attempts:
+            return Decision(CfdiState.CANCEL_REJECTED, error_code=code,
+                            reason=f"attempts exhausted ({attempt}); last error: {outcome.summary()}")
+        delay = policy.backoff(attempt, outcome.retry_after)
+        return Decision(CfdiState.CANCEL_REQUESTED, at=now + timedelta(seconds=delay), reason=outcome.summary(),
+                        error_code=code)
+    status, answer = outcome.get("status"), outcome.get("cancellation_status")
+    if status == "canceled":
+        return Decision(CfdiState.CANCELLED)
+    if answer in ("rejected", "expired"):
+        return Decision(CfdiState.CANCEL_REJECTED, error_code=f"cancellation_{answer}",
+                        reason=f"the cancellation was {answer} (the receiver refused it or did not answer in time)")
+    wait = CANCEL_VERIFYING_POLL if answer == "verifying" else CANCEL_PENDING_POLL
+    return Decision(CfdiState.CANCEL_PENDING, at=now + wait,
+                    reason=f"cancellation {answer or 'requested'}: waiting for the receiver or SAT")

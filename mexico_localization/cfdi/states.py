@@ -46,14 +46,18 @@ TRANSITIONS: dict[CfdiState, frozenset[CfdiState]] = {
     S.STAMPED: frozenset({S.CANCEL_REQUESTED}),
     S.FAILED: frozenset({S.QUEUED}),
     S.NEEDS_REVIEW: frozenset({S.STAMPED, S.FAILED, S.QUEUED}),
-    S.CANCEL_REQUESTED: frozenset({S.CANCEL_PENDING, S.CANCELLED, S.CANCEL_REJECTED, S.STAMPED}),
-    S.CANCEL_PENDING: frozenset({S.CANCELLED, S.CANCEL_REJECTED}),
+    S.CANCEL_REQUESTED: frozenset({S.CANCEL_REQUESTED, S.CANCEL_PENDING, S.CANCELLED, S.CANCEL_REJECTED}),
+    S.CANCEL_PENDING: frozenset({S.CANCEL_PENDING, S.CANCELLED, S.CANCEL_REJECTED}),
     S.CANCELLED: frozenset(),
     S.CANCEL_REJECTED: frozenset({S.CANCEL_REQUESTED}),
 }
 
 CHANGES = (
     "Needs Review: added for two valid CFDIs found under one external_id (possible double stamp).",
+    "Awaiting Global is a sale's state, not a CFDI row's: a global CFDI row starts Queued when its period's "
+    "tickets are collected; its tickets mirror its state from then on.",
+    "Cancel Requested repeats (a transient error, retried by the sweep) and Cancel Pending repeats (polled); "
+    "a failed cancellation ends Cancel Rejected (still valid at SAT), never back to Stamped.",
 )
 
 
