@@ -31,6 +31,7 @@ doc_events = {
         "validate": "mexico_localization.einvoice.till.validate_pos_invoice",
         "before_submit": "mexico_localization.einvoice.events.before_submit",
         "before_cancel": "mexico_localization.einvoice.events.before_cancel",
+        "onload": "mexico_localization.einvoice.events.onload",
     },
     "Customer": {"validate": "mexico_localization.einvoice.master_validation.validate_customer"},
     "Item": {"validate": "mexico_localization.einvoice.master_validation.validate_product_key"},
@@ -41,6 +42,8 @@ doc_events = {
 scheduler_events = {
     "cron": {
         "* * * * *": ["mexico_localization.einvoice.sweep.sweep"],
+        # Globals are due within 24 h after their period closes: hourly leaves a day of room for retries.
+        "5 * * * *": ["mexico_localization.einvoice.global_invoices.issue_due_globals"],
     },
 }
 

@@ -8,9 +8,13 @@ import frappe
 from frappe import _
 
 from mexico_localization.cfdi.states import CfdiState
+from mexico_localization.cfdi.validation import blocking, receiver_problems
+from mexico_localization.einvoice import global_invoices
 from mexico_localization.einvoice import ping as ping_service
+from mexico_localization.einvoice.gather import is_public, receiver_from_customer
 from mexico_localization.einvoice.roles import require_manager
 from mexico_localization.einvoice.stamping import enqueue_stamp
+from mexico_localization.einvoice.till import translate
 
 
 @frappe.whitelist(methods=["POST"])
@@ -33,4 +37,22 @@ def retry_cfdi(invoice: str) -> dict[str, Any]:
     frappe.db.set_value("POS Invoice", invoice, {"mx_cfdi_status": CfdiState.QUEUED.value, "mx_cfdi_message": ""},
                         update_modified=False)
     enqueue_stamp(name, attempt=f"retry-{frappe.generate_hash(length=8)}")
+    return {"cfdi": name, "status": CfdiState.QUEUED.value}
+
+
+@frappe.whitelist(methods=["POST"])
+def request_nominative(invoice: str, customer: str) -> dict[str, Any]:
+    """A walk-in ticket's customer asks for a CFDI in their own name: it leaves the global CFDI."""
+    require_manager()
+    doc = frappe.get_doc("POS Invoice", invoice)
+    if doc.docstatus != 1 or doc.is_return:
+        frappe.throw(_("Only a submitted sale (not a return) can get a nominative CFDI."))
+    customer_doc = frappe.get_doc("Customer", customer)
+    if is_public(customer_doc.name):
+        frappe.throw(_("{0} is a walk-in customer (Público en General): choose or create the customer with their "
+                       "RFC and fiscal data.").format(customer_doc.name), title=_("Customer needed"))
+    problems = blocking(receiver_problems(receiver_from_customer(customer_doc), customer_doc.name))
+    if problems:
+        frappe.throw("<br>".join(translate(p) for p in problems), title=_("Complete the customer's fiscal data"))
+    name = global_invoices.request_nominative(doc, customer_doc.name)
     return {"cfdi": name, "status": CfdiState.QUEUED.value}

@@ -10,6 +10,7 @@ from frappe import _
 
 from mexico_localization.cfdi.states import IN_FLIGHT, VALID_AT_SAT, CfdiState
 from mexico_localization.einvoice.gather import is_public
+from mexico_localization.einvoice.global_invoices import each_ticket_global, periodicity
 from mexico_localization.einvoice.settings import get_settings
 from mexico_localization.einvoice.stamping import enqueue_stamp, external_id
 
@@ -25,11 +26,24 @@ def initial_state(invoice) -> tuple[CfdiState, str]:
         return S.NOT_APPLICABLE, _("The sale belongs to {0}; CFDIs are issued for {1} only.").format(
             invoice.company, settings.company)
     if invoice.is_return:
-        return S.NOT_APPLICABLE, _("Returns are issued as credit notes (CFDI de egreso), not as an ingreso.")
+        return _return_state(invoice)
     profile = frappe.get_cached_doc("POS Profile", invoice.pos_profile) if invoice.pos_profile else None
     if is_public(invoice.customer, profile):
+        if periodicity(settings) is None:
+            invoice.flags.mx_own_global = True
+            return S.QUEUED, _("A walk-in sale: stamped at once as its own global CFDI.")
         return S.AWAITING_GLOBAL, _("A walk-in sale: it goes into the period's global CFDI.")
     return S.QUEUED, ""
+
+
+def _return_state(invoice) -> tuple[CfdiState, str]:
+    """A return of a walk-in ticket still waiting for its global is netted into it there."""
+    against = frappe.db.get_value("POS Invoice", invoice.return_against, ["mx_cfdi_status", "mx_cfdi"],
+                                  as_dict=True) if invoice.return_against else None
+    if against and against.mx_cfdi_status == S.AWAITING_GLOBAL.value and not against.mx_cfdi:
+        return S.AWAITING_GLOBAL, _("A return of walk-in sale {0}: netted into its concept in the period's global "
+                                    "CFDI.").format(invoice.return_against)
+    return S.NOT_APPLICABLE, _("Returns are issued as credit notes (CFDI de egreso), not as an ingreso.")
 
 
 def before_submit(invoice, method: str | None = None) -> None:
@@ -39,6 +53,11 @@ def before_submit(invoice, method: str | None = None) -> None:
     invoice.mx_cfdi_status = state.value
     invoice.mx_cfdi_message = reason
     if state is not S.QUEUED:
+        return
+    if invoice.flags.mx_own_global:  # "Each ticket"
+        profile = frappe.get_cached_doc("POS Profile", invoice.pos_profile) if invoice.pos_profile else None
+        each_ticket_global(invoice, (profile.get("mx_expedition_zip") if profile else "") or "",
+                           get_settings().global_series or "")
         return
     cfdi = frappe.new_doc("CFDI")  # with the doctype's defaults
     cfdi.update({
@@ -60,3 +79,10 @@ def before_cancel(invoice, method: str | None = None) -> None:
     if status and CfdiState(status) in VALID_AT_SAT | IN_FLIGHT:
         frappe.throw(_("This sale has a CFDI ({0}). Cancel the CFDI first (Cancel CFDI), then the sale.").format(
             _(status)), title=_("CFDI exists"))
+
+
+def onload(invoice, method: str | None = None) -> None:
+    """Tells the form whether the sale is in (or waiting for) a global CFDI: it offers the nominative CFDI."""
+    in_global = invoice.get("mx_cfdi_status") == S.AWAITING_GLOBAL.value or bool(
+        invoice.get("mx_cfdi") and frappe.db.get_value("CFDI", invoice.mx_cfdi, "is_global"))
+    invoice.set_onload("mx_in_global", in_global and not invoice.is_return)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -11,13 +13,15 @@ import frappe
 from frappe.utils import get_datetime, get_system_timezone
 
 from mexico_localization.cfdi import catalogs
+from mexico_localization.cfdi.global_cfdi import Ticket
 from mexico_localization.cfdi.model import Line, Payment, Receiver, Sale, Tax
 from mexico_localization.cfdi.money import dec
 
 
-def sale_from_invoice(invoice) -> Sale:
+def sale_from_invoice(invoice, customer: str | None = None) -> Sale:
+    """`customer`: the one a walk-in ticket asked its nominative CFDI for (the sale keeps its own)."""
     profile = frappe.get_cached_doc("POS Profile", invoice.pos_profile) if invoice.pos_profile else None
-    receiver = receiver_for(invoice.customer, profile)
+    receiver = receiver_for(customer, None) if customer else receiver_for(invoice.customer, profile)
     return Sale(
         name=invoice.name,
         posting=posting_datetime(invoice.posting_date, invoice.posting_time),
@@ -129,3 +133,26 @@ def line_taxes(item, invoice) -> tuple[Tax, ...]:
 def payment_for(row) -> Payment:
     form = frappe.get_cached_value("Mode of Payment", row.mode_of_payment, "mx_payment_form") or ""
     return Payment(form, dec(row.amount), row.mode_of_payment)
+
+
+def ticket_from_invoice(name: str, returns: list[str]) -> Ticket:
+    """A walk-in ticket for its global CFDI, in the company currency (MXN), with the `returns`
+    made against it before the global was issued netted into its lines and payments."""
+    lines: list[Line] = []
+    payments: list[Payment] = []
+    change = Decimal(0)
+    for doc in [frappe.get_doc("POS Invoice", n) for n in (name, *returns)]:
+        lines += [replace(line_for(item, doc), net_amount=dec(item.base_net_amount)) for item in doc.items]
+        payments += [Payment(p.payment_form, dec(row.base_amount), p.mode) for row in doc.payments
+                     for p in [payment_for(row)] if row.base_amount]
+        change += dec(doc.base_change_amount or 0)
+    return Ticket(name, tuple(lines), tuple(payments), change)
+
+
+def returns_in(cfdi) -> dict[str, list[str]]:
+    """The returns netted into each ticket of a global CFDI row."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for r in frappe.get_all("POS Invoice", fields=["name", "return_against"],
+                            filters={"mx_cfdi": cfdi, "is_return": 1, "docstatus": 1}):
+        found[r.return_against].append(r.name)
+    return found

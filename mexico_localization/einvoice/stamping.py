@@ -11,15 +11,16 @@ from decimal import Decimal
 from typing import Any
 
 import frappe
-from frappe.utils import now_datetime
+from frappe.utils import getdate, now_datetime
 from frappe.utils.background_jobs import enqueue
 
-from mexico_localization.cfdi.mapping import build_invoice
+from mexico_localization.cfdi.global_cfdi import Period, build_global
+from mexico_localization.cfdi.mapping import BuiltInvoice, build_invoice
 from mexico_localization.cfdi.policy import Decision, RetryPolicy, next_action
 from mexico_localization.cfdi.problems import CfdiDataError
 from mexico_localization.cfdi.states import CfdiState
 from mexico_localization.einvoice import records
-from mexico_localization.einvoice.gather import sale_from_invoice
+from mexico_localization.einvoice.gather import returns_in, sale_from_invoice, ticket_from_invoice
 from mexico_localization.einvoice.settings import get_settings, make_client
 from mexico_localization.einvoice.till import translate
 from mexico_localization.einvoice.timeutil import to_site_time
@@ -35,7 +36,9 @@ def external_id(name: str) -> str:
 
 
 def idempotency_key(cfdi) -> str:
-    return f"{frappe.local.site}:{cfdi.reference_doctype}:{cfdi.reference_name}:stamp:{cfdi.generation or 1}"
+    # A global covers many sales (and a walk-in sale may later get its own CFDI too): its row names it.
+    subject = f"CFDI:{cfdi.name}" if cfdi.is_global else f"{cfdi.reference_doctype}:{cfdi.reference_name}"
+    return f"{frappe.local.site}:{subject}:stamp:{cfdi.generation or 1}"
 
 
 def job_id(cfdi: str, attempt: int | str | None = None) -> str:
@@ -83,11 +86,10 @@ def _stamp_claimed(cfdi: str) -> None:
     row = frappe.get_doc("CFDI", cfdi)
     settings = get_settings()
     tries = int(row.attempt_count or 0) + 1
-    invoice = frappe.get_doc(row.reference_doctype, row.reference_name)
     try:
-        built = build_invoice(sale_from_invoice(invoice), datetime.now(timezone.utc))
+        built = _build(row)
     except CfdiDataError as error:
-        _record_data_error(row, invoice, error, tries)
+        _record_data_error(row, error, tries)
         return
     frappe.db.commit()  # no transaction open while FacturaAPI works
     log = records.ExchangeLog("CFDI", cfdi)
@@ -100,9 +102,22 @@ def _stamp_claimed(cfdi: str) -> None:
         policy = RetryPolicy(max_attempts=int(settings.max_attempts or 8))
         decision = next_action(outcome, tries, now_datetime(), policy)
         files = _download(client, outcome) if decision.state is S.STAMPED else {}
-    _record(row, invoice, log, outcome, decision, tries, built.late_stamp, files)
+    _record(row, log, outcome, decision, tries, built.late_stamp, files)
     if decision.state is S.STAMPED and settings.email_cfdi and built.body["customer"].get("email"):
         _email(row.name, outcome)
+
+
+def _build(row) -> BuiltInvoice:
+    """The body for this CFDI row: a sale's own CFDI (to its customer, or to the one a walk-in
+    ticket asked for), or a global CFDI of the tickets it still holds."""
+    if row.is_global:
+        returns = returns_in(row.name)
+        tickets = [ticket_from_invoice(t.pos_invoice, returns.get(t.pos_invoice, [])) for t in row.tickets
+                   if not t.removed_by]
+        period = Period(row.global_periodicity, getdate(row.period_start), getdate(row.period_end))
+        return build_global(tickets, period, row.expedition_zip or "", row.series or "")
+    invoice = frappe.get_doc(row.reference_doctype, row.reference_name)
+    return build_invoice(sale_from_invoice(invoice, row.receiver_customer), datetime.now(timezone.utc))
 
 
 def _adopt_or_create(client: Client, row, built) -> dict[str, Any]:
@@ -129,7 +144,7 @@ def _download(client: Client, invoice: dict[str, Any]) -> dict[str, bytes]:
     return files
 
 
-def _record(row, invoice, log, outcome, decision: Decision, tries: int, late: bool, files: dict[str, bytes]) -> None:
+def _record(row, log, outcome, decision: Decision, tries: int, late: bool, files: dict[str, bytes]) -> None:
     values: dict[str, Any] = {"status": decision.state.value, "attempt_count": tries, "late_stamp": int(late),
                               "next_attempt_at": decision.at.replace(tzinfo=None) if decision.at else None,
                               "last_error_code": decision.error_code, "last_error": decision.reason[:1000]}
@@ -139,7 +154,7 @@ def _record(row, invoice, log, outcome, decision: Decision, tries: int, late: bo
             "Possible double stamp: FacturaAPI holds several valid CFDIs with this External ID: "
             + ", ".join(outcome["ids"])))
     elif isinstance(outcome, dict):
-        values.update(_invoice_values(outcome, invoice))
+        values.update(_invoice_values(outcome, row.total))
     values["needs_reconcile"] = int(decision.reconcile_first)
     if decision.definitive and decision.state is S.FAILED:
         values["generation"] = int(row.generation or 1) + 1  # a definitive answer: the next try is a new document
@@ -147,12 +162,14 @@ def _record(row, invoice, log, outcome, decision: Decision, tries: int, late: bo
     def also(cfdi) -> None:
         for fmt, content in files.items():
             cfdi.db_set(f"{fmt}_file", _attach(cfdi.name, f"{cfdi.uuid}.{fmt}", content), update_modified=False)
-        _mirror(invoice, cfdi)
+        _mirror(cfdi)
+        if cfdi.status == S.STAMPED.value and cfdi.replaces_global:
+            _leave_global(cfdi)
 
     records.record_cfdi_call(row.name, log, outcome=values["status"], values=values, error=error, also=also)
 
 
-def _invoice_values(invoice_obj: dict[str, Any], invoice) -> dict[str, Any]:
+def _invoice_values(invoice_obj: dict[str, Any], expected_total) -> dict[str, Any]:
     stamp_ = invoice_obj.get("stamp") or {}
     values = {"facturapi_id": invoice_obj.get("id"), "livemode": int(bool(invoice_obj.get("livemode"))),
               "series": invoice_obj.get("series") or "", "folio_number": str(invoice_obj.get("folio_number") or "")}
@@ -160,10 +177,10 @@ def _invoice_values(invoice_obj: dict[str, Any], invoice) -> dict[str, Any]:
         values.update(uuid=invoice_obj["uuid"], sat_cert_number=stamp_.get("sat_cert_number"),
                       sat_signature=stamp_.get("sat_signature"), verification_url=invoice_obj.get("verification_url"),
                       stamped_at=to_site_time(stamp_.get("date")), total=invoice_obj.get("total"))
-        difference = abs(Decimal(str(invoice_obj.get("total") or 0)) - Decimal(str(invoice.grand_total)))
+        difference = abs(Decimal(str(invoice_obj.get("total") or 0)) - Decimal(str(expected_total or 0)))
         if difference > Decimal("0.01"):
-            values["review_note"] = (f"FacturaAPI's total {invoice_obj.get('total')} differs from the sale's grand "
-                                     f"total {invoice.grand_total} by {difference}.")
+            values["review_note"] = (f"FacturaAPI's total {invoice_obj.get('total')} differs from the sales' grand "
+                                     f"total {expected_total} by {difference}.")
     return values
 
 
@@ -174,22 +191,35 @@ def _attach(cfdi: str, file_name: str, content: bytes) -> str:
     return file.file_url
 
 
-def _mirror(invoice, cfdi) -> None:
-    """What an auditor looks for on the sale itself, without touching its modified time."""
+def _mirror(cfdi) -> None:
+    """What an auditor looks for on the sale itself (on every ticket of a global, and the returns
+    netted into them), without touching its modified time."""
     message = cfdi.review_note or ("" if cfdi.status == S.STAMPED.value else cfdi.last_error or "")
-    invoice.db_set({"mx_cfdi_status": cfdi.status, "mx_cfdi": cfdi.name, "mx_cfdi_uuid": cfdi.uuid,
-                    "mx_cfdi_stamped_at": cfdi.stamped_at, "mx_sat_cert_number": cfdi.sat_cert_number,
-                    "mx_sat_signature": cfdi.sat_signature, "mx_cfdi_message": message[:1000]},
-                   update_modified=False)
+    values = {"mx_cfdi_status": cfdi.status, "mx_cfdi": cfdi.name, "mx_cfdi_uuid": cfdi.uuid,
+              "mx_cfdi_stamped_at": cfdi.stamped_at, "mx_sat_cert_number": cfdi.sat_cert_number,
+              "mx_sat_signature": cfdi.sat_signature, "mx_cfdi_message": message[:1000]}
+    if cfdi.is_global:
+        frappe.db.set_value("POS Invoice", {"mx_cfdi": cfdi.name}, values, update_modified=False)
+    else:
+        frappe.db.set_value(cfdi.reference_doctype, cfdi.reference_name, values, update_modified=False)
 
 
-def _record_data_error(row, invoice, error: CfdiDataError, tries: int) -> None:
+def _leave_global(cfdi) -> None:
+    """The walk-in ticket now has its nominative CFDI: its global is cancelled with motive 04 ("operación
+    nominativa relacionada en una factura global"), and re-issued without it once cancelled."""
+    from mexico_localization.einvoice.cancellation import request_cancellation
+    status = frappe.db.get_value("CFDI", cfdi.replaces_global, "status")
+    if status in (S.STAMPED.value, S.CANCEL_REJECTED.value):
+        request_cancellation(cfdi.replaces_global, "04")
+
+
+def _record_data_error(row, error: CfdiDataError, tries: int) -> None:
     """Bad master data: Failed at once, nothing sent; the message says what to fix."""
     text = "\n".join(translate(p) for p in error.problems)
     values = {"status": S.FAILED.value, "attempt_count": tries, "last_error_code": "invalid_data",
               "last_error": text[:1000], "generation": int(row.generation or 1) + 1, "needs_reconcile": 0}
     records.record_cfdi_call(row.name, records.ExchangeLog(), outcome=S.FAILED.value, values=values,
-                             also=lambda cfdi: _mirror(invoice, cfdi))
+                             also=_mirror)
 
 
 def _email(cfdi: str, invoice_obj: dict[str, Any]) -> None:

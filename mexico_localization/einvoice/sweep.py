@@ -3,7 +3,8 @@
 Waiting never happens inside a job: a retry or a pending check is a time on the CFDI, and this
 sweep enqueues it when the time comes. It also rescues Queued CFDIs whose job vanished (Redis
 flushed) and Stamping ones whose worker died mid-call (SIGKILL): those may have stamped, so the
-next try looks FacturaAPI up by External ID before creating anything.
+next try looks FacturaAPI up by External ID before creating anything. Cancellations waiting for
+a retry or for SAT's answer are asked again here too.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from frappe.utils import add_to_date, now_datetime
 from frappe.utils.background_jobs import get_job_status
 
 from mexico_localization.cfdi.states import CfdiState
+from mexico_localization.einvoice.cancellation import due_cancellations, enqueue_cancel
 from mexico_localization.einvoice.stamping import enqueue_stamp, job_id
 
 S = CfdiState
@@ -39,5 +41,8 @@ def sweep(stamping_stale_seconds: int = STAMPING_STALE_SECONDS,
                                 fields=["name", "attempt_count"], as_list=True))
     for name in sorted(set(due) | set(rescued)):
         enqueue_stamp(name, attempt=int(tries.get(name) or 0) + 1)
+    cancellations = due_cancellations(now)
+    for name in cancellations:
+        enqueue_cancel(name, int(frappe.db.get_value("CFDI", name, "attempt_count") or 0) + 1)
     frappe.db.commit()
-    return sorted(set(due) | set(rescued) | set(stale_queued))
+    return sorted(set(due) | set(rescued) | set(stale_queued) | set(cancellations))

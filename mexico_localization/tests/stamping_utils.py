@@ -34,8 +34,9 @@ class StampingTestCase(EmulatorTestCase):
 def wipe_cfdis() -> None:
     """CFDI rows refuse deletion by design; tests remove theirs with SQL."""
     frappe.db.rollback()
-    for table in ("CFDI Attempt", "CFDI"):
+    for table in ("CFDI Attempt", "CFDI Global Ticket", "CFDI"):
         frappe.db.sql(f"delete from `tab{table}`")  # noqa: S608 - fixed table names
+    frappe.db.sql("update `tabPOS Invoice` set mx_cfdi = null where mx_cfdi is not null")  # links to removed rows
     frappe.db.sql("delete from `tabFile` where attached_to_doctype='CFDI'")
     frappe.db.commit()
 

@@ -30,5 +30,35 @@ frappe.ui.form.on("POS Invoice", {
 				frm.reload_doc();
 			});
 		}
+		const manager = frappe.user.has_role("CFDI Manager") || frappe.user.has_role("System Manager");
+		if (manager && frm.doc.__onload && frm.doc.__onload.mx_in_global) {
+			frm.add_custom_button(__("Request nominative CFDI"), () => request_nominative(frm));
+		}
 	},
 });
+
+// A walk-in customer asks for a CFDI in their own name: pick (or create) the customer with their RFC.
+function request_nominative(frm) {
+	const dialog = new frappe.ui.Dialog({
+		title: __("Request nominative CFDI"),
+		fields: [
+			{
+				fieldname: "customer", fieldtype: "Link", options: "Customer", reqd: 1, label: __("Customer"),
+				description: __("The customer with the RFC, legal name, tax regime, CFDI use and fiscal zip of their Constancia de Situación Fiscal."),
+			},
+		],
+		primary_action_label: __("Request"),
+		async primary_action({ customer }) {
+			await frappe.call({
+				method: "mexico_localization.einvoice.api.request_nominative",
+				type: "POST",
+				args: { invoice: frm.doc.name, customer },
+				freeze: true,
+			});
+			dialog.hide();
+			frappe.show_alert({ message: __("Nominative CFDI queued"), indicator: "green" });
+			frm.reload_doc();
+		},
+	});
+	dialog.show();
+}

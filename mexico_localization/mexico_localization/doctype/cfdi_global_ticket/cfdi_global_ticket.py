@@ -1,0 +1,7 @@
+"""One ticket of a global CFDI (child of CFDI)."""
+
+from frappe.model.document import Document
+
+
+class CFDIGlobalTicket(Document):
+    pass
