@@ -5,8 +5,8 @@
 
 A and B are otherwise identical sites (same template); only A has mexico_localization installed,
 with E Invoice enabled against an emulator this script starts. Reported:
-- POS Invoice submit time (insert excluded), p50 and p95 per run, median over alternating runs,
-  and the ratio A/B;
+- POS Invoice submit time (insert excluded), p50 and p95 per run (after a warm-up), median over
+  alternating runs, and the ratio A/B, both sites first brought to the same number of POS Invoices;
 - the app's own hook time per sale (the till check at save + before_submit), measured directly;
 - end to end, submit → Stamped, with a real `bench worker` and the emulator at a fixed latency.
 Not a test: numbers go in the README.
@@ -43,19 +43,41 @@ def prepare(site: str, emulator_url: str | None) -> None:
     frappe.db.commit()
 
 
+WARM_UP = 10  # untimed submits after connecting: caches fill, so both sites are timed warm
+
+
 def submit_times(site: str, count: int) -> list[float]:
     connect(site)
     from mexico_localization.tests.pos_fixtures import NOMINATIVE, pos_invoice
 
     times = []
-    for _ in range(count):
+    for n in range(WARM_UP + count):
         invoice = pos_invoice(NOMINATIVE, [("ML-CAFE", 2, 80), ("ML-PAN", 3, 12.5)], submit=False)
         frappe.db.commit()
         started = time.perf_counter()
         invoice.submit()
         frappe.db.commit()
-        times.append((time.perf_counter() - started) * 1000)
+        if n >= WARM_UP:
+            times.append((time.perf_counter() - started) * 1000)
     return times
+
+
+def balance(sites: tuple[str, str]) -> None:
+    """ERPNext's submit reads other POS Invoices (reserved stock, naming): both sites start the timed
+    runs with as many, whatever earlier benchmark runs left on one of them."""
+    counts = {}
+    for site in sites:
+        connect(site)
+        counts[site] = frappe.db.count("POS Invoice")
+    behind = min(counts, key=counts.get)
+    missing = max(counts.values()) - counts[behind]
+    if missing:
+        connect(behind)
+        from mexico_localization.tests.pos_fixtures import NOMINATIVE, pos_invoice
+        for _ in range(missing):
+            pos_invoice(NOMINATIVE, [("ML-CAFE", 2, 80), ("ML-PAN", 3, 12.5)])
+            frappe.db.commit()
+    print(f"POS Invoices before timing: {max(counts.values())} on each site ({missing} added to {behind})", flush=True)
 
 
 def hook_times(site: str, count: int) -> list[float]:
@@ -137,6 +159,8 @@ def main() -> None:
         prepare(args.app_site, emulator.url)
         prepare(args.base_site, None)
         results: dict[str, list[tuple[float, float]]] = {args.app_site: [], args.base_site: []}
+        if not args.skip_submit:
+            balance((args.app_site, args.base_site))
         for run in range(0 if args.skip_submit else args.runs):
             for site in ((args.app_site, args.base_site) if run % 2 == 0 else (args.base_site, args.app_site)):
                 times = submit_times(site, args.invoices)
