@@ -1,0 +1,55 @@
+"""A POS return becomes a CFDI de egreso related to the CFDI of the sale it returns, and a
+corrected sale a substitute CFDI: the relations SAT expects (c_TipoRelacion), built on the
+ingreso mapping so amounts, taxes and the receiver follow the same rules.
+
+- Return of merchandise: type E, relation 03 ("Devolución de mercancía sobre facturas o traslados
+  previos") to the original's UUID (the global's UUID for a walk-in ticket), PUE, use G02
+  (S01 for a receiver in regime 616, which G02 does not admit), the payment form of the refund.
+- Substitution: the new CFDI carries relation 04 ("Sustitución de los CFDI previos") to the UUID
+  it replaces; the old one is then cancelled with motive 01 naming the new one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
+
+from mexico_localization.cfdi.mapping import BuiltInvoice, build_invoice
+from mexico_localization.cfdi.model import Line, Payment, Sale
+
+RETURN_RELATION = "03"
+SUBSTITUTION_RELATION = "04"
+CREDIT_NOTE_USE = "G02"          # Devoluciones, descuentos o bonificaciones
+NO_TAX_EFFECT_USE = "S01"        # the only use regime 616 (público en general, foreign) admits besides CP01
+USER_MOTIVES = ("02", "03", "04")  # 01 only through a substitution (Re-issue CFDI)
+
+
+def positive(line: Line) -> Line:
+    """A return line as ERPNext keeps it (negative quantity and amount) as the concept it refunds."""
+    return replace(line, quantity=abs(line.quantity), net_amount=abs(line.net_amount),
+                   unit_price=abs(line.unit_price))
+
+
+def build_credit_note(sale_return: Sale, related_uuid: str, now: datetime,
+                      refund: tuple[Payment, ...] = ()) -> BuiltInvoice:
+    """The egreso for a return, or CfdiDataError listing every problem. `refund`: how the money went
+    back when the return itself records no payment (the original sale's payments)."""
+    receiver = sale_return.receiver
+    use = NO_TAX_EFFECT_USE if receiver.tax_system == "616" else CREDIT_NOTE_USE
+    payments = tuple(replace(p, amount=abs(p.amount)) for p in sale_return.payments if p.amount) or refund
+    sale = replace(sale_return, receiver=replace(receiver, cfdi_use=use), payments=payments,
+                   lines=tuple(positive(line) for line in sale_return.lines),
+                   change_amount=abs(sale_return.change_amount), outstanding_amount=Decimal(0),
+                   grand_total=abs(sale_return.grand_total))
+    built = build_invoice(sale, now)
+    body = {**built.body, "type": "E", "payment_method": "PUE",
+            "related_documents": [{"relationship": RETURN_RELATION, "documents": [related_uuid]}]}
+    return BuiltInvoice(body, built.expected_total, built.late_stamp)
+
+
+def as_substitute(built: BuiltInvoice, replaced_uuid: str) -> BuiltInvoice:
+    """The same CFDI, related to the one it replaces (Re-issue CFDI)."""
+    related = [*built.body.get("related_documents", []),
+               {"relationship": SUBSTITUTION_RELATION, "documents": [replaced_uuid]}]
+    return BuiltInvoice({**built.body, "related_documents": related}, built.expected_total, built.late_stamp)

@@ -1,0 +1,60 @@
+"""Returns as CFDI de egreso and substitutes: relations, use, payment form, amounts."""
+
+from decimal import Decimal as D
+
+import pytest
+
+from mexico_localization.cfdi.catalogs import PUBLIC_RFC
+from mexico_localization.cfdi.credit_note import as_substitute, build_credit_note
+from mexico_localization.cfdi.mapping import build_invoice
+from mexico_localization.cfdi.model import Payment, Receiver
+from mexico_localization.cfdi.problems import CfdiDataError
+from tests.cfdi_samples import NOW, line, sale
+
+UUID = "5FB2822E-396D-4725-8521-CDC4BDD20CCF"
+
+
+def a_return(**changes):
+    base = dict(name="ACC-PSINV-RET-1", lines=(line(quantity=D(-1), net_amount=D("-80.00")),),
+                payments=(Payment("01", D("-92.80"), "Efectivo"),), change_amount=D(0), grand_total=D("-92.80"))
+    return sale(**{**base, **changes})
+
+
+def test_a_return_is_an_egreso_related_03_to_the_original():
+    built = build_credit_note(a_return(), UUID, NOW)
+    body = built.body
+    assert (body["type"], body["use"], body["payment_form"], body["payment_method"]) == ("E", "G02", "01", "PUE")
+    assert body["related_documents"] == [{"relationship": "03", "documents": [UUID]}]
+    [item] = body["items"]
+    assert (item["quantity"], item["product"]["price"], item["discount"]) == (1, 80, 0)
+    assert item["product"]["taxes"] == [{"type": "IVA", "rate": 0.16}]
+    assert body["customer"]["tax_id"] == "EKU9003173C9"
+    assert built.expected_total == D("92.80")
+
+
+def test_a_walk_in_return_goes_to_publico_en_general_with_use_s01():
+    public = Receiver("Mostrador", PUBLIC_RFC, "616", "", "S01", is_public=True)
+    body = build_credit_note(a_return(receiver=public), UUID, NOW).body
+    assert body["customer"] == {"legal_name": "PUBLICO EN GENERAL", "tax_id": PUBLIC_RFC, "tax_system": "616",
+                                "address": {"zip": "06600"}}
+    assert body["use"] == "S01"
+
+
+def test_without_a_refund_on_the_return_the_original_payment_form_is_used():
+    body = build_credit_note(a_return(payments=()), UUID, NOW, refund=(Payment("28", D(100), "Débito"),)).body
+    assert body["payment_form"] == "28"
+    with pytest.raises(CfdiDataError) as raised:
+        build_credit_note(a_return(payments=()), UUID, NOW)
+    assert [p.code for p in raised.value.problems] == ["no_payment"]
+
+
+def test_receiver_problems_block_the_egreso_too():
+    with pytest.raises(CfdiDataError) as raised:
+        build_credit_note(a_return(receiver=Receiver("", "", "", "", "")), UUID, NOW)
+    assert {"rfc_missing", "regime_missing"} <= {p.code for p in raised.value.problems}
+
+
+def test_a_substitute_carries_relation_04_to_the_cfdi_it_replaces():
+    built = as_substitute(build_invoice(sale(), NOW), UUID)
+    assert built.body["related_documents"] == [{"relationship": "04", "documents": [UUID]}]
+    assert built.body["type"] == "I" and built.expected_total == D("185.60")
