@@ -109,6 +109,8 @@ def test_cancellation_outcomes():
     assert pending.state is S.CANCEL_PENDING and pending.at == NOW + timedelta(hours=1)
     verifying = after_cancel({"status": "valid", "cancellation_status": "verifying"}, 1, NOW)
     assert verifying.state is S.CANCEL_PENDING and verifying.at == NOW + timedelta(minutes=5)
+    lost = after_cancel({"status": "valid", "cancellation_status": "none"}, 2, NOW, policy())
+    assert lost.state is S.CANCEL_REQUESTED and lost.at > NOW
     for answer in ("rejected", "expired"):
         rejected = after_cancel({"status": "valid", "cancellation_status": answer}, 1, NOW)
         assert rejected.state is S.CANCEL_REJECTED and answer in rejected.reason

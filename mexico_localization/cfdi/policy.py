@@ -99,6 +99,9 @@ def after_cancel(outcome: dict[str, Any] | FacturapiError, attempt: int, now: da
     if answer in ("rejected", "expired"):
         return Decision(CfdiState.CANCEL_REJECTED, error_code=f"cancellation_{answer}",
                         reason=f"the cancellation was {answer} (the receiver refused it or did not answer in time)")
+    if answer in (None, "none"):  # FacturaAPI holds no request (ours was lost on the way): ask again
+        return Decision(CfdiState.CANCEL_REQUESTED, at=now + timedelta(seconds=policy.backoff(attempt)),
+                        reason="FacturaAPI has no cancellation request on record for this CFDI; asking again")
     wait = CANCEL_VERIFYING_POLL if answer == "verifying" else CANCEL_PENDING_POLL
     return Decision(CfdiState.CANCEL_PENDING, at=now + wait,
                     reason=f"cancellation {answer or 'requested'}: waiting for the receiver or SAT")

@@ -15,6 +15,7 @@ class CfdiState(str, Enum):
     RETRYING = "Retrying"                  # transient failure; next_attempt_at set
     PENDING_AT_PAC = "Pending at PAC"      # FacturaAPI answered 202/pending; next_check_at set
     AWAITING_GLOBAL = "Awaiting Global"    # walk-in ticket waiting for its period's global CFDI
+    AWAITING_ORIGINAL = "Awaiting Original"  # a return's egreso waits for the CFDI of the sale it returns
     STAMPED = "Stamped"                    # valid CFDI, UUID known
     FAILED = "Failed"                      # definitive; a person fixes data and re-generates
     NEEDS_REVIEW = "Needs Review"          # ambiguous at FacturaAPI (possible duplicate): a person decides
@@ -39,10 +40,12 @@ TRANSITIONS: dict[CfdiState, frozenset[CfdiState]] = {
     S.NOT_APPLICABLE: frozenset({S.QUEUED}),  # only when a person asks (bulk re-generation)
     S.QUEUED: frozenset({S.STAMPING, S.NOT_APPLICABLE}),
     S.STAMPING: frozenset({S.STAMPED, S.RETRYING, S.PENDING_AT_PAC, S.FAILED, S.NEEDS_REVIEW,
-                           S.QUEUED}),  # QUEUED: the sweep re-queues a job killed mid-call
+                           S.QUEUED,            # the sweep re-queues a job killed mid-call
+                           S.NOT_APPLICABLE}),  # the sale was cancelled in ERPNext and nothing was stamped
     S.RETRYING: frozenset({S.STAMPING, S.QUEUED}),
     S.PENDING_AT_PAC: frozenset({S.STAMPED, S.FAILED, S.PENDING_AT_PAC, S.RETRYING}),
     S.AWAITING_GLOBAL: frozenset({S.QUEUED, S.STAMPED}),
+    S.AWAITING_ORIGINAL: frozenset({S.QUEUED, S.NOT_APPLICABLE}),
     S.STAMPED: frozenset({S.CANCEL_REQUESTED}),
     S.FAILED: frozenset({S.QUEUED}),
     S.NEEDS_REVIEW: frozenset({S.STAMPED, S.FAILED, S.QUEUED}),
@@ -58,6 +61,9 @@ CHANGES = (
     "tickets are collected; its tickets mirror its state from then on.",
     "Cancel Requested repeats (a transient error, retried by the sweep) and Cancel Pending repeats (polled); "
     "a failed cancellation ends Cancel Rejected (still valid at SAT), never back to Stamped.",
+    "Awaiting Original: added for a return whose sale's CFDI is not stamped yet; it is queued when that "
+    "CFDI is stamped.",
+    "Stamping -> Not Applicable: the stamp job found its sale cancelled in ERPNext and nothing at FacturaAPI.",
 )
 
 
