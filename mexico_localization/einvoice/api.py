@@ -7,13 +7,16 @@ from typing import Any
 import frappe
 from frappe import _
 
+from mexico_localization.cfdi.credit_note import USER_MOTIVES
 from mexico_localization.cfdi.states import CfdiState
 from mexico_localization.cfdi.validation import blocking, receiver_problems
 from mexico_localization.einvoice import global_invoices
 from mexico_localization.einvoice import ping as ping_service
+from mexico_localization.einvoice.cancellation import request_cancellation
 from mexico_localization.einvoice.gather import is_public, receiver_from_customer
 from mexico_localization.einvoice.roles import require_manager
-from mexico_localization.einvoice.stamping import enqueue_stamp
+from mexico_localization.einvoice.settings import get_settings
+from mexico_localization.einvoice.stamping import enqueue_stamp, external_id
 from mexico_localization.einvoice.till import translate
 
 
@@ -51,8 +54,56 @@ def request_nominative(invoice: str, customer: str) -> dict[str, Any]:
     if is_public(customer_doc.name):
         frappe.throw(_("{0} is a walk-in customer (Público en General): choose or create the customer with their "
                        "RFC and fiscal data.").format(customer_doc.name), title=_("Customer needed"))
-    problems = blocking(receiver_problems(receiver_from_customer(customer_doc), customer_doc.name))
-    if problems:
-        frappe.throw("<br>".join(translate(p) for p in problems), title=_("Complete the customer's fiscal data"))
+    require_fiscal_data(customer_doc)
     name = global_invoices.request_nominative(doc, customer_doc.name)
     return {"cfdi": name, "status": CfdiState.QUEUED.value}
+
+
+@frappe.whitelist(methods=["POST"])
+def cancel_cfdi(cfdi: str, motive: str) -> dict[str, Any]:
+    """Cancels a stamped CFDI at FacturaAPI with SAT motive 02, 03 or 04, in the background."""
+    require_manager()
+    if motive not in USER_MOTIVES:
+        frappe.throw(_("Choose motive 02, 03 or 04. Motive 01 (errors, with a substitute) is done by Re-issue CFDI, "
+                       "which stamps the substitute first."), title=_("Cancellation motive"))
+    if not frappe.db.exists("CFDI", cfdi):
+        frappe.throw(_("CFDI {0} not found.").format(cfdi), frappe.DoesNotExistError)
+    request_cancellation(cfdi, motive)
+    return {"cfdi": cfdi, "status": frappe.db.get_value("CFDI", cfdi, "status")}
+
+
+@frappe.whitelist(methods=["POST"])
+def reissue_cfdi(invoice: str, customer: str | None = None) -> dict[str, Any]:
+    """The everyday correction: a substitute CFDI for the same sale with the corrected data (relation
+    04), then the original is cancelled with motive 01 naming it."""
+    require_manager()
+    if not get_settings().enable_cancellation:
+        frappe.throw(_("Re-issuing cancels the current CFDI, and Enable Cancellation is off in E Invoice Setting."),
+                     title=_("Cancellation disabled"))
+    doc = frappe.get_doc("POS Invoice", invoice)
+    old = frappe.get_doc("CFDI", doc.mx_cfdi) if doc.mx_cfdi else None
+    if not old or old.is_global or old.cfdi_type != "I" or old.status != CfdiState.STAMPED.value:
+        frappe.throw(_("Only a sale with its own stamped CFDI can be re-issued. A walk-in ticket in a global CFDI "
+                       "gets its CFDI with Request nominative CFDI."), title=_("Nothing to re-issue"))
+    customer = customer or old.receiver_customer or None
+    if customer:
+        require_fiscal_data(frappe.get_doc("Customer", customer))
+    new = frappe.new_doc("CFDI")
+    new.update({"reference_doctype": doc.doctype, "reference_name": doc.name, "cfdi_type": "I",
+                "company": doc.company, "status": CfdiState.QUEUED.value, "total": doc.grand_total,
+                "currency": doc.currency, "generation": 1, "receiver_customer": customer,
+                "substitutes": old.name, "related_uuids": old.uuid})
+    new.insert(ignore_permissions=True)
+    new.db_set("external_id", external_id(new.name), update_modified=False)
+    doc.db_set({"mx_cfdi": new.name, "mx_cfdi_status": CfdiState.QUEUED.value,
+                "mx_cfdi_message": _("Re-issue requested: the substitute CFDI is stamped first, then {0} is cancelled "
+                                     "with motive 01.").format(old.uuid)}, update_modified=False)
+    enqueue_stamp(new.name)
+    return {"cfdi": new.name, "status": CfdiState.QUEUED.value}
+
+
+def require_fiscal_data(customer) -> None:
+    """A CFDI is issued in the customer's name only when SAT would accept their data."""
+    problems = blocking(receiver_problems(receiver_from_customer(customer), customer.name))
+    if problems:
+        frappe.throw("<br>".join(translate(p) for p in problems), title=_("Complete the customer's fiscal data"))

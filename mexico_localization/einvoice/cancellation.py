@@ -96,7 +96,9 @@ def cancel(cfdi: str) -> None:
 def _cancel_or_look(client, row) -> dict[str, Any]:
     try:
         return client.cancel_invoice(row.facturapi_id, row.cancellation_motive, row.substitution_uuid or None)
-    except ConflictError:
+    except ConflictError as error:
+        if error.status != 409:
+            raise  # SAT or FacturaAPI refuses this cancellation (400): an answer, not a state to look at
         # Already cancelled, or a request is in progress (an earlier try whose answer was lost): look.
         return client.retrieve_invoice(row.facturapi_id)
 
@@ -112,11 +114,11 @@ def _record(row, log, outcome, decision, tries: int, receipt: bytes | None) -> N
     error = outcome if isinstance(outcome, FacturapiError) else None
 
     def also(cfdi) -> None:
-        from mexico_localization.einvoice.stamping import _attach, _mirror
+        from mexico_localization.einvoice.stamping import attach, mirror
         if receipt:
-            cfdi.db_set("cancellation_receipt_file", _attach(cfdi.name, f"{cfdi.uuid}-acuse.xml", receipt),
+            cfdi.db_set("cancellation_receipt_file", attach(cfdi.name, f"{cfdi.uuid}-acuse.xml", receipt),
                         update_modified=False)
-        _mirror(cfdi)
+        mirror(cfdi)
 
     records.record_cfdi_call(row.name, log, outcome=values["status"], values=values, error=error, also=also)
     if decision.state is S.CANCELLED and row.is_global and row.reissue_remaining:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import frappe
 from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 
+from mexico_localization.cfdi.states import CfdiState
+
 SECTION = {"fieldtype": "Section Break", "label": "CFDI (Mexico)", "collapsible": 1}
 
 CUSTOM_FIELDS: dict[str, list[dict]] = {
@@ -63,8 +65,7 @@ CUSTOM_FIELDS: dict[str, list[dict]] = {
         {"fieldname": "mx_cfdi_section", "insert_after": "amended_from", **SECTION, "collapsible": 0},
         {"fieldname": "mx_cfdi_status", "fieldtype": "Select", "label": "CFDI Status", "read_only": 1,
          "no_copy": 1, "allow_on_submit": 1, "in_standard_filter": 1, "insert_after": "mx_cfdi_section",
-         "options": "\nNot Applicable\nQueued\nStamping\nRetrying\nPending at PAC\nAwaiting Global\nStamped\n"
-                    "Failed\nNeeds Review\nCancel Requested\nCancel Pending\nCancelled\nCancel Rejected"},
+         "options": "\n" + "\n".join(state.value for state in CfdiState)},
         {"fieldname": "mx_cfdi", "fieldtype": "Link", "options": "CFDI", "label": "CFDI Record", "read_only": 1,
          "no_copy": 1, "allow_on_submit": 1, "insert_after": "mx_cfdi_status"},
         {"fieldname": "mx_cfdi_message", "fieldtype": "Small Text", "label": "CFDI Message", "read_only": 1,

@@ -11,6 +11,7 @@ from frappe import _
 from mexico_localization.cfdi.states import IN_FLIGHT, VALID_AT_SAT, CfdiState
 from mexico_localization.einvoice.gather import is_public
 from mexico_localization.einvoice.global_invoices import each_ticket_global, periodicity
+from mexico_localization.einvoice.returns import credit_note_row, return_state
 from mexico_localization.einvoice.settings import get_settings
 from mexico_localization.einvoice.stamping import enqueue_stamp, external_id
 
@@ -26,7 +27,7 @@ def initial_state(invoice) -> tuple[CfdiState, str]:
         return S.NOT_APPLICABLE, _("The sale belongs to {0}; CFDIs are issued for {1} only.").format(
             invoice.company, settings.company)
     if invoice.is_return:
-        return _return_state(invoice)
+        return return_state(invoice)
     profile = frappe.get_cached_doc("POS Profile", invoice.pos_profile) if invoice.pos_profile else None
     if is_public(invoice.customer, profile):
         if periodicity(settings) is None:
@@ -36,22 +37,15 @@ def initial_state(invoice) -> tuple[CfdiState, str]:
     return S.QUEUED, ""
 
 
-def _return_state(invoice) -> tuple[CfdiState, str]:
-    """A return of a walk-in ticket still waiting for its global is netted into it there."""
-    against = frappe.db.get_value("POS Invoice", invoice.return_against, ["mx_cfdi_status", "mx_cfdi"],
-                                  as_dict=True) if invoice.return_against else None
-    if against and against.mx_cfdi_status == S.AWAITING_GLOBAL.value and not against.mx_cfdi:
-        return S.AWAITING_GLOBAL, _("A return of walk-in sale {0}: netted into its concept in the period's global "
-                                    "CFDI.").format(invoice.return_against)
-    return S.NOT_APPLICABLE, _("Returns are issued as credit notes (CFDI de egreso), not as an ingreso.")
-
-
 def before_submit(invoice, method: str | None = None) -> None:
     """Decides the CFDI state; when one is due, writes its CFDI row in this same transaction and
     queues the job for after the commit (a rolled-back submit queues nothing)."""
     state, reason = initial_state(invoice)
     invoice.mx_cfdi_status = state.value
     invoice.mx_cfdi_message = reason
+    if invoice.is_return and state in (S.QUEUED, S.AWAITING_ORIGINAL):
+        invoice.mx_cfdi = credit_note_row(invoice, state)
+        return
     if state is not S.QUEUED:
         return
     if invoice.flags.mx_own_global:  # "Each ticket"

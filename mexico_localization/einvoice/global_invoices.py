@@ -27,6 +27,7 @@ from mexico_localization.cfdi.global_cfdi import (
     period_of,
 )
 from mexico_localization.cfdi.states import IN_FLIGHT, CfdiState
+from mexico_localization.einvoice.returns import convert_to_credit_note
 from mexico_localization.einvoice.settings import get_settings
 from mexico_localization.einvoice.stamping import enqueue_stamp, external_id
 
@@ -113,8 +114,9 @@ def create_global(company: str, zip_: str, period: Period, names: list[str], ser
     return name
 
 
-def _global_name(zip_: str, period: Period) -> str:
-    base = f"GLOBAL-{zip_ or 'SIN-CP'}-{period.key}"
+def _global_name(zip_: str, period: Period, tag: str = "") -> str:
+    """GLOBAL-<zip>-<period>[<tag>], then -2, -3 for further chunks (a re-issue's tag is -R)."""
+    base = f"GLOBAL-{zip_ or 'SIN-CP'}-{period.key}{tag}"
     name, n = base, 1
     while frappe.db.exists("CFDI", name):
         n += 1
@@ -130,16 +132,13 @@ def _returns_of(tickets: list[str], previous: str | None) -> list:
 
 
 def _settle_stray_returns() -> None:
-    """A return submitted while its ticket was being put into a global missed it: it needs a credit
-    note related to that global instead, which is not netted here."""
-    for r in frappe.db.sql("""
-            select r.name, t.mx_cfdi from `tabPOS Invoice` r join `tabPOS Invoice` t on t.name = r.return_against
+    """A return submitted while its ticket was being put into a global missed it: it becomes a credit
+    note related to that global."""
+    for name in frappe.db.sql_list("""
+            select r.name from `tabPOS Invoice` r join `tabPOS Invoice` t on t.name = r.return_against
             where r.is_return = 1 and r.docstatus = 1 and r.mx_cfdi_status = %s and ifnull(r.mx_cfdi, '') = ''
-              and ifnull(t.mx_cfdi, '') != ''""", (S.AWAITING_GLOBAL.value,), as_dict=True):
-        frappe.db.set_value("POS Invoice", r.name, {
-            "mx_cfdi_status": S.NOT_APPLICABLE.value,
-            "mx_cfdi_message": _("Its sale was already in the global CFDI {0}: the return is issued as a credit note "
-                                 "(CFDI de egreso) related to it.").format(r.mx_cfdi)}, update_modified=False)
+              and ifnull(t.mx_cfdi, '') != ''""", (S.AWAITING_GLOBAL.value,)):
+        convert_to_credit_note(name)
     frappe.db.commit()
 
 
@@ -199,31 +198,32 @@ def _take_out_before_global(invoice, customer: str) -> str:
         frappe.db.rollback()
         frappe.throw(_("This ticket was just put into a global CFDI. Try again in a few minutes."),
                      title=_("Global CFDI in progress"))
+    name = _queue_nominative(invoice, customer, commit=False)
     _returns_need_credit_note(invoice.name)
-    return _queue_nominative(invoice, customer)
+    frappe.db.commit()
+    return name
 
 
 def _take_out_of_unstamped_global(invoice, customer: str, global_name: str) -> str:
     """A Failed global was never stamped: the ticket leaves it, and its retry goes without it."""
-    global_doc = frappe.get_doc("CFDI", global_name, for_update=True)
-    name = _queue_nominative(invoice, customer, commit=False)
-    for row in global_doc.tickets:
-        if row.pos_invoice == invoice.name:
-            row.db_set("removed_by", name, update_modified=False)
+    name = _remove_from(global_name, invoice, _queue_nominative(invoice, customer, commit=False))
     _returns_need_credit_note(invoice.name)
     frappe.db.commit()
     return name
 
 
 def _take_out_after_global(invoice, customer: str, global_name: str) -> str:
-    global_doc = frappe.get_doc("CFDI", global_name, for_update=True)
-    name = _queue_nominative(invoice, customer, replaces=global_name, commit=False)
-    for row in global_doc.tickets:
-        if row.pos_invoice == invoice.name:
-            row.db_set("removed_by", name, update_modified=False)
-    global_doc.db_set("reissue_remaining", 1, update_modified=False)
+    name = _remove_from(global_name, invoice, _queue_nominative(invoice, customer, replaces=global_name, commit=False))
+    frappe.db.set_value("CFDI", global_name, "reissue_remaining", 1, update_modified=False)
     frappe.db.commit()
     return name
+
+
+def _remove_from(global_name: str, invoice, nominative: str) -> str:
+    """Marks the ticket's row in the global: its next build (retry or re-issue) leaves it out."""
+    frappe.db.set_value("CFDI Global Ticket", {"parent": global_name, "pos_invoice": invoice.name}, "removed_by",
+                        nominative, update_modified=False)
+    return nominative
 
 
 def _queue_nominative(invoice, customer: str, replaces: str | None = None, commit: bool = True) -> str:
@@ -245,12 +245,10 @@ def _queue_nominative(invoice, customer: str, replaces: str | None = None, commi
 
 
 def _returns_need_credit_note(ticket: str) -> None:
+    """Returns waiting to be netted into the global: their sale now has a CFDI of its own."""
     for name in frappe.get_all("POS Invoice", pluck="name", filters={
             "is_return": 1, "docstatus": 1, "return_against": ticket, "mx_cfdi_status": S.AWAITING_GLOBAL.value}):
-        frappe.db.set_value("POS Invoice", name, {
-            "mx_cfdi_status": S.NOT_APPLICABLE.value,
-            "mx_cfdi_message": _("Its sale got a nominative CFDI: the return is issued as a credit note (CFDI de "
-                                 "egreso) related to it.")}, update_modified=False)
+        convert_to_credit_note(name)
 
 
 def reissue_remaining(old) -> str | None:
@@ -259,13 +257,8 @@ def reissue_remaining(old) -> str | None:
     if not remaining or old.reissued_as:
         return None
     period = Period(old.global_periodicity, getdate(old.period_start), getdate(old.period_end))
-    base = f"GLOBAL-{old.expedition_zip or 'SIN-CP'}-{period.key}-R"
-    name, n = base, 1
-    while frappe.db.exists("CFDI", name):
-        n += 1
-        name = f"{base}{n}"
     new = create_global(old.company, old.expedition_zip, period, remaining, series=old.series or "",
-                        previous=old.name, first=name)
+                        previous=old.name, first=_global_name(old.expedition_zip, period, tag="-R"))
     if new:
         frappe.db.set_value("CFDI", old.name, "reissued_as", new, update_modified=False)
         frappe.db.commit()

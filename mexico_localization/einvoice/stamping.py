@@ -14,6 +14,7 @@ import frappe
 from frappe.utils import getdate, now_datetime
 from frappe.utils.background_jobs import enqueue
 
+from mexico_localization.cfdi.credit_note import as_substitute, build_credit_note
 from mexico_localization.cfdi.global_cfdi import Period, build_global
 from mexico_localization.cfdi.mapping import BuiltInvoice, build_invoice
 from mexico_localization.cfdi.policy import Decision, RetryPolicy, next_action
@@ -37,7 +38,8 @@ def external_id(name: str) -> str:
 
 def idempotency_key(cfdi) -> str:
     # A global covers many sales (and a walk-in sale may later get its own CFDI too): its row names it.
-    subject = f"CFDI:{cfdi.name}" if cfdi.is_global else f"{cfdi.reference_doctype}:{cfdi.reference_name}"
+    own = cfdi.is_global or cfdi.substitutes  # a substitute is a new document for the same sale
+    subject = f"CFDI:{cfdi.name}" if own else f"{cfdi.reference_doctype}:{cfdi.reference_name}"
     return f"{frappe.local.site}:{subject}:stamp:{cfdi.generation or 1}"
 
 
@@ -86,6 +88,9 @@ def _stamp_claimed(cfdi: str) -> None:
     row = frappe.get_doc("CFDI", cfdi)
     settings = get_settings()
     tries = int(row.attempt_count or 0) + 1
+    if not row.is_global and frappe.db.get_value(row.reference_doctype, row.reference_name, "docstatus") == 2:
+        _sale_cancelled(row, settings, tries)
+        return
     try:
         built = _build(row)
     except CfdiDataError as error:
@@ -117,7 +122,16 @@ def _build(row) -> BuiltInvoice:
         period = Period(row.global_periodicity, getdate(row.period_start), getdate(row.period_end))
         return build_global(tickets, period, row.expedition_zip or "", row.series or "")
     invoice = frappe.get_doc(row.reference_doctype, row.reference_name)
-    return build_invoice(sale_from_invoice(invoice, row.receiver_customer), datetime.now(timezone.utc))
+    now = datetime.now(timezone.utc)
+    if row.cfdi_type == "E":
+        original = frappe.get_doc("POS Invoice", row.original_invoice)
+        customer = frappe.db.get_value("CFDI", original.mx_cfdi, "receiver_customer") if original.mx_cfdi else None
+        refund = sale_from_invoice(original).payments
+        return build_credit_note(sale_from_invoice(invoice, customer), row.related_uuids, now, refund)
+    built = build_invoice(sale_from_invoice(invoice, row.receiver_customer), now)
+    if row.substitutes:
+        return as_substitute(built, frappe.db.get_value("CFDI", row.substitutes, "uuid"))
+    return built
 
 
 def _adopt_or_create(client: Client, row, built) -> dict[str, Any]:
@@ -125,7 +139,7 @@ def _adopt_or_create(client: Client, row, built) -> dict[str, Any]:
         return client.retrieve_invoice(row.facturapi_id)
     if row.needs_reconcile:
         found = [i for i in client.find_by_external_id(row.external_id)
-                 if i.get("type") == "I" and i.get("status") in ("valid", "pending")]
+                 if i.get("type") == row.cfdi_type and i.get("status") in ("valid", "pending")]
         if len(found) > 1:
             return {"status": "duplicate", "ids": [i["id"] for i in found]}
         if found:
@@ -161,10 +175,10 @@ def _record(row, log, outcome, decision: Decision, tries: int, late: bool, files
 
     def also(cfdi) -> None:
         for fmt, content in files.items():
-            cfdi.db_set(f"{fmt}_file", _attach(cfdi.name, f"{cfdi.uuid}.{fmt}", content), update_modified=False)
-        _mirror(cfdi)
-        if cfdi.status == S.STAMPED.value and cfdi.replaces_global:
-            _leave_global(cfdi)
+            cfdi.db_set(f"{fmt}_file", attach(cfdi.name, f"{cfdi.uuid}.{fmt}", content), update_modified=False)
+        mirror(cfdi)
+        if cfdi.status == S.STAMPED.value:
+            _after_stamped(cfdi)
 
     records.record_cfdi_call(row.name, log, outcome=values["status"], values=values, error=error, also=also)
 
@@ -184,14 +198,14 @@ def _invoice_values(invoice_obj: dict[str, Any], expected_total) -> dict[str, An
     return values
 
 
-def _attach(cfdi: str, file_name: str, content: bytes) -> str:
+def attach(cfdi: str, file_name: str, content: bytes) -> str:
     file = frappe.get_doc({"doctype": "File", "file_name": file_name, "attached_to_doctype": "CFDI",
                            "attached_to_name": cfdi, "is_private": 1, "content": content})
     file.insert(ignore_permissions=True)
     return file.file_url
 
 
-def _mirror(cfdi) -> None:
+def mirror(cfdi) -> None:
     """What an auditor looks for on the sale itself (on every ticket of a global, and the returns
     netted into them), without touching its modified time."""
     message = cfdi.review_note or ("" if cfdi.status == S.STAMPED.value else cfdi.last_error or "")
@@ -200,8 +214,21 @@ def _mirror(cfdi) -> None:
               "mx_sat_signature": cfdi.sat_signature, "mx_cfdi_message": message[:1000]}
     if cfdi.is_global:
         frappe.db.set_value("POS Invoice", {"mx_cfdi": cfdi.name}, values, update_modified=False)
-    else:
-        frappe.db.set_value(cfdi.reference_doctype, cfdi.reference_name, values, update_modified=False)
+    else:  # only while it is the sale's current CFDI (a substituted one no longer is)
+        frappe.db.set_value(cfdi.reference_doctype, {"name": cfdi.reference_name, "mx_cfdi": cfdi.name}, values,
+                            update_modified=False)
+
+
+def _after_stamped(cfdi) -> None:
+    """What a stamped CFDI unblocks: returns waiting for it, the cancellation of what it replaces."""
+    from mexico_localization.einvoice.returns import release_waiting_returns
+    release_waiting_returns(cfdi)
+    if cfdi.replaces_global:
+        _leave_global(cfdi)
+    if cfdi.substitutes:
+        from mexico_localization.einvoice.cancellation import request_cancellation
+        frappe.db.set_value("CFDI", cfdi.substitutes, "substituted_by", cfdi.name, update_modified=False)
+        request_cancellation(cfdi.substitutes, "01", substitution=cfdi.uuid)
 
 
 def _leave_global(cfdi) -> None:
@@ -219,7 +246,7 @@ def _record_data_error(row, error: CfdiDataError, tries: int) -> None:
     values = {"status": S.FAILED.value, "attempt_count": tries, "last_error_code": "invalid_data",
               "last_error": text[:1000], "generation": int(row.generation or 1) + 1, "needs_reconcile": 0}
     records.record_cfdi_call(row.name, records.ExchangeLog(), outcome=S.FAILED.value, values=values,
-                             also=_mirror)
+                             also=mirror)
 
 
 def _email(cfdi: str, invoice_obj: dict[str, Any]) -> None:
@@ -232,3 +259,41 @@ def _email(cfdi: str, invoice_obj: dict[str, Any]) -> None:
     log.write()
     frappe.db.commit()
 
+
+
+def _sale_cancelled(row, settings, tries: int) -> None:
+    """The sale was cancelled in ERPNext before its CFDI was known to be stamped (a try whose outcome
+    was unknown, then Failed). Create nothing; adopt what FacturaAPI may hold and cancel it with
+    motive 03 ("no se llevó a cabo la operación")."""
+    log = records.ExchangeLog("CFDI", row.name)
+    found: list[dict[str, Any]] = []
+    error: FacturapiError | None = None
+    if row.needs_reconcile or row.facturapi_id or row.attempt_count:
+        with make_client(settings, on_exchange=log) as client:
+            try:
+                found = [i for i in client.find_by_external_id(row.external_id)
+                         if i.get("type") == row.cfdi_type and i.get("status") == "valid"]
+            except FacturapiError as exc:
+                error = exc
+    if error is not None:
+        decision = next_action(error, tries, now_datetime(), RetryPolicy(max_attempts=int(settings.max_attempts or 8)))
+        _record(row, log, error, decision, tries, False, {})
+        return
+    if not found:
+        values = {"status": S.NOT_APPLICABLE.value, "attempt_count": tries, "needs_reconcile": 0,
+                  "last_error": "The sale was cancelled in ERPNext before its CFDI was stamped."}
+        records.record_cfdi_call(row.name, log, outcome=values["status"], values=values, also=mirror)
+        return
+    values = {"status": S.STAMPED.value, "attempt_count": tries, "needs_reconcile": 0,
+              **_invoice_values(found[0], row.total)}
+
+    def also(cfdi) -> None:
+        mirror(cfdi)
+        if settings.enable_cancellation:
+            from mexico_localization.einvoice.cancellation import request_cancellation
+            request_cancellation(cfdi.name, "03")
+        else:
+            cfdi.db_set("review_note", "The sale was cancelled in ERPNext but this CFDI is valid at SAT: cancel it "
+                        "with motive 03 (Enable Cancellation is off).", update_modified=False)
+
+    records.record_cfdi_call(row.name, log, outcome=S.STAMPED.value, values=values, also=also)

@@ -62,7 +62,8 @@ def till(profile: str, expedition_zip: str = "06600") -> str:
         "__newname": profile, "company": COMPANY, "currency": "MXN", "warehouse": f"Stores - {ABBR}",
         "write_off_account": f"Write Off - {ABBR}", "write_off_cost_center": f"Main - {ABBR}",
         "write_off_limit": 1, "cost_center": f"Main - {ABBR}", "selling_price_list": PRICE_LIST,
-        "customer": WALK_IN, "income_account": f"Sales - {ABBR}", "mx_expedition_zip": expedition_zip, "mx_series": "C1",
+        "customer": WALK_IN, "income_account": f"Sales - {ABBR}", "mx_expedition_zip": expedition_zip,
+        "mx_series": "C1",
         "payments": [{"mode_of_payment": "ML Efectivo", "default": 1}, {"mode_of_payment": "ML Tarjeta de débito"}],
     })
     if not frappe.db.exists("POS Opening Entry", {"pos_profile": profile, "status": "Open", "docstatus": 1}):

@@ -97,8 +97,8 @@ class TestGlobalInvoices(StampingTestCase):
                                           "year": getdate().year})
         self.assertEqual([(i["product"]["sku"], i["product"]["price"]) for i in body["items"]],
                          [(cash.name, 160), (card.name, 500), (partly_returned.name, 200)])
-        self.assertEqual({(i["product"]["product_key"], i["product"]["unit_key"], i["quantity"]) for i in body["items"]},
-                         {("01010101", "ACT", 1)})
+        self.assertEqual({(i["product"]["product_key"], i["product"]["unit_key"], i["quantity"])
+                          for i in body["items"]}, {("01010101", "ACT", 1)})
         self.assertAlmostEqual(flt(body["total"]), flt(cfdi.total), places=2)
         for doc in (cash, card, partly_returned, fully_returned, *returns):
             self.assertEqual(self.mirror(doc).mx_cfdi_uuid, cfdi.uuid, doc.name)

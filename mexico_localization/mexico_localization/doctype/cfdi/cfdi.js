@@ -1,0 +1,32 @@
+// CFDI record: read-only; a stamped one (a global, a credit note) can be cancelled from here.
+frappe.ui.form.on("CFDI", {
+	refresh(frm) {
+		const manager = frappe.user.has_role("CFDI Manager") || frappe.user.has_role("System Manager");
+		if (manager && ["Stamped", "Cancel Rejected"].includes(frm.doc.status)) {
+			frm.add_custom_button(__("Cancel CFDI"), () => {
+				frappe.prompt(
+					[{
+						fieldname: "motive", fieldtype: "Select", reqd: 1, label: __("Cancellation motive"),
+						options: [
+							{ value: "02", label: __("02 – Issued with errors, no substitute") },
+							{ value: "03", label: __("03 – The operation did not take place") },
+							{ value: "04", label: __("04 – Nominative operation included in a global CFDI") },
+						],
+					}],
+					async ({ motive }) => {
+						await frappe.call({
+							method: "mexico_localization.einvoice.api.cancel_cfdi",
+							type: "POST",
+							args: { cfdi: frm.doc.name, motive },
+							freeze: true,
+						});
+						frappe.show_alert({ message: __("Cancellation requested"), indicator: "orange" });
+						frm.reload_doc();
+					},
+					__("Cancel CFDI"),
+					__("Request cancellation"),
+				);
+			});
+		}
+	},
+});
