@@ -48,3 +48,4 @@ scheduler_events = {
 }
 
 doctype_js = {"POS Invoice": "public/js/pos_invoice.js"}
+doctype_list_js = {"POS Invoice": "public/js/pos_invoice_list.js"}

@@ -10,7 +10,7 @@ from frappe import _
 from mexico_localization.cfdi.credit_note import USER_MOTIVES
 from mexico_localization.cfdi.states import CfdiState
 from mexico_localization.cfdi.validation import blocking, receiver_problems
-from mexico_localization.einvoice import global_invoices
+from mexico_localization.einvoice import bulk, global_invoices
 from mexico_localization.einvoice import ping as ping_service
 from mexico_localization.einvoice.cancellation import request_cancellation
 from mexico_localization.einvoice.gather import is_public, receiver_from_customer
@@ -107,3 +107,35 @@ def require_fiscal_data(customer) -> None:
     problems = blocking(receiver_problems(receiver_from_customer(customer), customer.name))
     if problems:
         frappe.throw("<br>".join(translate(p) for p in problems), title=_("Complete the customer's fiscal data"))
+
+
+@frappe.whitelist(methods=["POST"])
+def bulk_preview(names: str | None = None, filters: str | None = None, failed_only: int = 0) -> dict[str, Any]:
+    """What a bulk run over this selection would do, before it starts."""
+    selection = _bulk_selection(names, filters, failed_only)
+    return bulk.preview(*selection)
+
+
+@frappe.whitelist(methods=["POST"])
+def bulk_start(names: str | None = None, filters: str | None = None, failed_only: int = 0) -> dict[str, Any]:
+    """Starts a bulk run on the long queue; the caller follows it by its id (realtime progress)."""
+    return bulk.start(*_bulk_selection(names, filters, failed_only))
+
+
+def _bulk_selection(names: str | None, filters: str | None, failed_only: int) -> tuple[list | None, list | None, bool]:
+    """Selected invoices (Generate CFDI: Not Applicable ones too), or the list's filters narrowed to
+    Failed (Re-generate all Failed). Needs a CFDI role and the right to submit POS Invoices."""
+    require_manager()
+    if not frappe.has_permission("POS Invoice", "submit"):
+        raise frappe.PermissionError(_("Generating CFDIs in bulk needs permission to submit POS Invoices."))
+    if names:
+        chosen = frappe.parse_json(names)
+        if not isinstance(chosen, list) or not all(isinstance(n, str) for n in chosen):
+            frappe.throw(_("Select the POS Invoices to generate."))
+        return None, chosen, True
+    rules = frappe.parse_json(filters) if filters else []
+    if not isinstance(rules, list):
+        frappe.throw(_("The list's filters could not be read."))
+    if int(failed_only or 0):
+        rules = [*rules, ["POS Invoice", "mx_cfdi_status", "=", CfdiState.FAILED.value]]
+    return rules, None, False

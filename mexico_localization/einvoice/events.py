@@ -53,18 +53,23 @@ def before_submit(invoice, method: str | None = None) -> None:
         each_ticket_global(invoice, (profile.get("mx_expedition_zip") if profile else "") or "",
                            get_settings().global_series or "")
         return
+    invoice.mx_cfdi = sale_cfdi_row(invoice)
+    enqueue_stamp(invoice.mx_cfdi)
+
+
+def sale_cfdi_row(invoice, **values) -> str:
+    """The sale's own CFDI row, Queued. Every value comes from the invoice: a plain insert keeps the
+    cashier's submit cheap."""
     cfdi = frappe.new_doc("CFDI")  # with the doctype's defaults
     cfdi.update({
         "reference_doctype": invoice.doctype, "reference_name": invoice.name, "cfdi_type": "I",
         "company": invoice.company, "status": S.QUEUED.value, "total": invoice.grand_total,
-        "currency": invoice.currency, "generation": 1, "external_id": external_id(invoice.name),
+        "currency": invoice.currency, "generation": 1, "external_id": external_id(invoice.name), **values,
     })
-    # Every value comes from the invoice being submitted: a plain insert keeps the cashier's submit cheap.
     cfdi.set_new_name()
     cfdi.set_user_and_timestamp()
     cfdi.db_insert()
-    invoice.mx_cfdi = cfdi.name
-    enqueue_stamp(cfdi.name)
+    return cfdi.name
 
 
 def before_cancel(invoice, method: str | None = None) -> None:

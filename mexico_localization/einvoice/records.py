@@ -39,7 +39,7 @@ def integration_request(exchange: Exchange, reference_doctype: str | None = None
         "doctype": "Integration Request",
         "integration_request_service": SERVICE,
         "is_remote_request": 0,
-        "request_description": describe(exchange),
+        "request_description": tagged(describe(exchange)),
         "request_id": exchange.log_id,
         "status": "Completed" if exchange.ok else "Failed",
         "url": f"{exchange.method} {exchange.url}",
@@ -53,6 +53,12 @@ def integration_request(exchange: Exchange, reference_doctype: str | None = None
     })
     doc.insert(ignore_permissions=True)
     return doc.name
+
+
+def tagged(text: str) -> str:
+    """Records made by a bulk run name it first, so the run's summary can list them."""
+    run = frappe.flags.cfdi_bulk_run
+    return f"{run} · {text}" if run else text
 
 
 def describe(exchange: Exchange) -> str:
@@ -114,7 +120,7 @@ def _write_cfdi_call(cfdi_name, log, outcome, values, error, also) -> None:
             "integration_request": request_name,
         })
     if error is not None:
-        error_log(f"CFDI {cfdi_name}: {outcome}", error, "CFDI", cfdi_name)
+        error_log(tagged(f"CFDI {cfdi_name}: {outcome}"), error, "CFDI", cfdi_name)
     cfdi.update(values)
     cfdi.flags.ignore_permissions = True
     cfdi.save()

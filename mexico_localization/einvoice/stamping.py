@@ -49,9 +49,12 @@ def job_id(cfdi: str, attempt: int | str | None = None) -> str:
     return f"cfdi:stamp:{cfdi}" if attempt is None else f"cfdi:stamp:{cfdi}:{attempt}"
 
 
-def enqueue_stamp(cfdi: str, attempt: int | str | None = None) -> None:
-    """After the caller's transaction commits; a job already queued or running for this try is kept."""
-    enqueue(JOB, queue=QUEUE, cfdi=cfdi, job_id=job_id(cfdi, attempt), deduplicate=True, enqueue_after_commit=True)
+def enqueue_stamp(cfdi: str, attempt: int | str | None = None, queue: str = QUEUE) -> None:
+    """After the caller's transaction commits; a job already queued or running for this try is kept.
+    Nothing is queued while `frappe.flags.cfdi_hold_jobs` is set: bulk re-generation stamps inline."""
+    if frappe.flags.cfdi_hold_jobs:
+        return
+    enqueue(JOB, queue=queue, cfdi=cfdi, job_id=job_id(cfdi, attempt), deduplicate=True, enqueue_after_commit=True)
 
 
 def claim(cfdi: str) -> bool:

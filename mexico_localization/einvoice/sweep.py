@@ -14,6 +14,7 @@ from frappe.utils import add_to_date, now_datetime
 from frappe.utils.background_jobs import get_job_status
 
 from mexico_localization.cfdi.states import CfdiState
+from mexico_localization.einvoice.bulk import resume_bulk_runs
 from mexico_localization.einvoice.cancellation import due_cancellations, enqueue_cancel
 from mexico_localization.einvoice.stamping import enqueue_stamp, job_id
 
@@ -37,10 +38,13 @@ def sweep(stamping_stale_seconds: int = STAMPING_STALE_SECONDS,
         if get_job_status(job_id(name)) not in ("queued", "started")]
     for name in stale_queued:
         enqueue_stamp(name)
-    tries = dict(frappe.get_all("CFDI", filters={"name": ["in", due + rescued or [""]]},
-                                fields=["name", "attempt_count"], as_list=True))
+    rows = {r.name: r for r in frappe.get_all("CFDI", filters={"name": ["in", due + rescued or [""]]},
+                                              fields=["name", "attempt_count", "bulk_run"])}
     for name in sorted(set(due) | set(rescued)):
-        enqueue_stamp(name, attempt=int(tries.get(name) or 0) + 1)
+        row = rows.get(name) or frappe._dict()
+        # A bulk run's retries stay on its lane: live sales on `short` never wait behind them.
+        enqueue_stamp(name, attempt=int(row.attempt_count or 0) + 1, queue="long" if row.bulk_run else "short")
+    resume_bulk_runs(now)
     cancellations = due_cancellations(now)
     for name in cancellations:
         enqueue_cancel(name, int(frappe.db.get_value("CFDI", name, "attempt_count") or 0) + 1)
