@@ -9,7 +9,7 @@ import frappe
 from frappe import _
 
 from mexico_localization.cfdi.states import IN_FLIGHT, VALID_AT_SAT, CfdiState
-from mexico_localization.einvoice.gather import is_public
+from mexico_localization.einvoice.gather import is_public, profile_of
 from mexico_localization.einvoice.global_invoices import each_ticket_global, periodicity
 from mexico_localization.einvoice.returns import credit_note_row, return_state
 from mexico_localization.einvoice.settings import get_settings
@@ -28,7 +28,7 @@ def initial_state(invoice) -> tuple[CfdiState, str]:
             invoice.company, settings.company)
     if invoice.is_return:
         return return_state(invoice)
-    profile = frappe.get_cached_doc("POS Profile", invoice.pos_profile) if invoice.pos_profile else None
+    profile = profile_of(invoice.pos_profile)
     if is_public(invoice.customer, profile):
         if periodicity(settings) is None:
             invoice.flags.mx_own_global = True
@@ -49,7 +49,7 @@ def before_submit(invoice, method: str | None = None) -> None:
     if state is not S.QUEUED:
         return
     if invoice.flags.mx_own_global:  # "Each ticket"
-        profile = frappe.get_cached_doc("POS Profile", invoice.pos_profile) if invoice.pos_profile else None
+        profile = profile_of(invoice.pos_profile)
         each_ticket_global(invoice, (profile.get("mx_expedition_zip") if profile else "") or "",
                            get_settings().global_series or "")
         return

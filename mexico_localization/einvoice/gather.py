@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import frappe
@@ -17,10 +20,81 @@ from mexico_localization.cfdi.global_cfdi import Ticket
 from mexico_localization.cfdi.model import Line, Payment, Receiver, Sale, Tax
 from mexico_localization.cfdi.money import dec
 
+SALE_TABLES = ("items", "taxes", "payments")
+
+
+def lookup(doctype: str, name: str | None, fields: str | list[str]):
+    """Master data for a sale. At the till (a web request) Frappe's document cache answers at once. In
+    a background job, a freshly forked process, that cache would load and import each document's
+    controller (ERPNext's Item, Customer, Account...), costing more than the CFDI itself: there it is
+    SQL, remembered while one sale is gathered (`remembered`)."""
+    if not name:
+        return None
+    as_dict = isinstance(fields, list) or fields == "*"
+    if not getattr(frappe.local, "job", None):
+        if fields == "*":
+            return frappe.get_cached_doc(doctype, name)
+        return frappe.get_cached_value(doctype, name, fields, as_dict=as_dict)
+    memo = getattr(frappe.local, "cfdi_lookups", None)
+    key = (doctype, name, tuple(fields) if isinstance(fields, list) else fields)
+    if memo is not None and key in memo:
+        return memo[key]
+    value = frappe.db.get_value(doctype, name, fields, as_dict=as_dict)
+    if memo is not None:
+        memo[key] = value
+    return value
+
+
+@contextmanager
+def remembered() -> Iterator[None]:
+    """Look-ups made inside are made once (a sale's lines share items, UOMs and tax accounts)."""
+    outer = getattr(frappe.local, "cfdi_lookups", None) is not None
+    if not outer:
+        frappe.local.cfdi_lookups = {}
+    try:
+        yield
+    finally:
+        if not outer:
+            frappe.local.cfdi_lookups = None
+
+
+def profile_of(name: str | None) -> frappe._dict | None:
+    return lookup("POS Profile", name, ["name", "customer", "mx_expedition_zip", "mx_series"])
+
+
+class LoadedSale(SimpleNamespace):
+    """A sale's values by attribute, like a document (a dict would answer `.items` with its method)."""
+
+    def __getattr__(self, name: str) -> None:
+        return None
+
+    def get(self, key: str, default=None):
+        return getattr(self, key, None) or default
+
+
+def load_sale(name: str, doctype: str = "POS Invoice") -> LoadedSale:
+    """A submitted sale as plain values, with the child tables the CFDI reads. A job runs in a freshly
+    forked process: loading the ERPNext controller (and everything it imports) would cost more than
+    the stamp itself."""
+    values = frappe.db.get_value(doctype, name, "*", as_dict=True)
+    if values is None:
+        raise frappe.DoesNotExistError(f"{doctype} {name} not found")
+    meta = frappe.get_meta(doctype)
+    for fieldname in SALE_TABLES:
+        child = meta.get_field(fieldname).options
+        values[fieldname] = frappe.get_all(child, fields=["*"], order_by="idx asc",
+                                           filters={"parent": name, "parenttype": doctype, "parentfield": fieldname})
+    return LoadedSale(**values, doctype=doctype)
+
 
 def sale_from_invoice(invoice, customer: str | None = None) -> Sale:
     """`customer`: the one a walk-in ticket asked its nominative CFDI for (the sale keeps its own)."""
-    profile = frappe.get_cached_doc("POS Profile", invoice.pos_profile) if invoice.pos_profile else None
+    with remembered():
+        return _sale(invoice, customer)
+
+
+def _sale(invoice, customer: str | None) -> Sale:
+    profile = profile_of(invoice.pos_profile)
     receiver = receiver_for(customer, None) if customer else receiver_for(invoice.customer, profile)
     return Sale(
         name=invoice.name,
@@ -47,13 +121,13 @@ def is_public(customer: str, profile=None) -> bool:
     """Walk-in: the POS Profile's default customer, or a customer marked Público en General."""
     if profile is not None and profile.get("customer") == customer:
         return True
-    return bool(frappe.get_cached_value("Customer", customer, "mx_is_public"))
+    return bool(lookup("Customer", customer, "mx_is_public"))
 
 
 def receiver_for(customer: str, profile=None) -> Receiver:
     if is_public(customer, profile):
         return Receiver(catalogs.PUBLIC_NAME, catalogs.PUBLIC_RFC, "616", "", "S01", is_public=True)
-    return receiver_from_customer(frappe.get_cached_doc("Customer", customer))
+    return receiver_from_customer(lookup("Customer", customer, "*"))
 
 
 def receiver_from_customer(doc) -> Receiver:
@@ -83,10 +157,11 @@ def _primary_email(customer) -> str:
 
 def product_key(item_code: str, item_group: str | None) -> str:
     """The item's own key, else the nearest Item Group's (cached: read at every sale's save)."""
-    key, own_group = frappe.get_cached_value("Item", item_code, ["mx_product_key", "item_group"]) or ("", None)
-    group = item_group or own_group
+    item = lookup("Item", item_code, ["mx_product_key", "item_group"]) or {}
+    key, group = item.get("mx_product_key"), item_group or item.get("item_group")
     while not key and group:
-        key, group = frappe.get_cached_value("Item Group", group, ["mx_product_key", "parent_item_group"]) or ("", None)
+        parent = lookup("Item Group", group, ["mx_product_key", "parent_item_group"]) or {}
+        key, group = parent.get("mx_product_key"), parent.get("parent_item_group")
     return (key or "").strip()
 
 
@@ -104,7 +179,7 @@ def line_for(item, invoice) -> Line:
         unit_price=max(list_price, net_rate),
         net_amount=net_amount,
         product_key=product_key(item.item_code, item.item_group),
-        unit_key=(frappe.get_cached_value("UOM", item.uom, "mx_unit_key") or "").strip() if item.uom else "",
+        unit_key=(lookup("UOM", item.uom, "mx_unit_key") or "").strip(),
         unit_name=item.uom or "",
         taxes=taxes,
         taxability="02" if taxes else "01",
@@ -120,8 +195,7 @@ def line_taxes(item, invoice) -> tuple[Tax, ...]:
         if key not in detail:
             continue
         rate = dec(detail[key][0] if isinstance(detail[key], list) else detail[key])
-        account = frappe.get_cached_value("Account", row.account_head, ["mx_tax_type", "mx_tax_factor",
-                                                                       "mx_withholding"], as_dict=True) or {}
+        account = lookup("Account", row.account_head, ["mx_tax_type", "mx_tax_factor", "mx_withholding"]) or {}
         if not account.get("mx_tax_type"):
             continue  # not a CFDI tax (validation names unmapped rows; see till.py)
         withholding = bool(account.get("mx_withholding")) or rate < 0
@@ -131,17 +205,22 @@ def line_taxes(item, invoice) -> tuple[Tax, ...]:
 
 
 def payment_for(row) -> Payment:
-    form = frappe.get_cached_value("Mode of Payment", row.mode_of_payment, "mx_payment_form") or ""
+    form = lookup("Mode of Payment", row.mode_of_payment, "mx_payment_form") or ""
     return Payment(form, dec(row.amount), row.mode_of_payment)
 
 
 def ticket_from_invoice(name: str, returns: list[str]) -> Ticket:
     """A walk-in ticket for its global CFDI, in the company currency (MXN), with the `returns`
     made against it before the global was issued netted into its lines and payments."""
+    with remembered():
+        return _ticket(name, returns)
+
+
+def _ticket(name: str, returns: list[str]) -> Ticket:
     lines: list[Line] = []
     payments: list[Payment] = []
     change = Decimal(0)
-    for doc in [frappe.get_doc("POS Invoice", n) for n in (name, *returns)]:
+    for doc in [load_sale(n) for n in (name, *returns)]:
         lines += [replace(line_for(item, doc), net_amount=dec(item.base_net_amount)) for item in doc.items]
         payments += [Payment(p.payment_form, dec(row.base_amount), p.mode) for row in doc.payments
                      for p in [payment_for(row)] if row.base_amount]

@@ -21,7 +21,7 @@ from mexico_localization.cfdi.policy import Decision, RetryPolicy, next_action
 from mexico_localization.cfdi.problems import CfdiDataError
 from mexico_localization.cfdi.states import CfdiState
 from mexico_localization.einvoice import records
-from mexico_localization.einvoice.gather import returns_in, sale_from_invoice, ticket_from_invoice
+from mexico_localization.einvoice.gather import load_sale, returns_in, sale_from_invoice, ticket_from_invoice
 from mexico_localization.einvoice.settings import get_settings, make_client
 from mexico_localization.einvoice.till import translate
 from mexico_localization.einvoice.timeutil import to_site_time
@@ -124,10 +124,10 @@ def _build(row) -> BuiltInvoice:
                    if not t.removed_by]
         period = Period(row.global_periodicity, getdate(row.period_start), getdate(row.period_end))
         return build_global(tickets, period, row.expedition_zip or "", row.series or "")
-    invoice = frappe.get_doc(row.reference_doctype, row.reference_name)
+    invoice = load_sale(row.reference_name, row.reference_doctype)
     now = datetime.now(timezone.utc)
     if row.cfdi_type == "E":
-        original = frappe.get_doc("POS Invoice", row.original_invoice)
+        original = load_sale(row.original_invoice)
         customer = frappe.db.get_value("CFDI", original.mx_cfdi, "receiver_customer") if original.mx_cfdi else None
         refund = sale_from_invoice(original).payments
         return build_credit_note(sale_from_invoice(invoice, customer), row.related_uuids, now, refund)
