@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import resource
 import time
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
@@ -45,17 +46,22 @@ AUTH_STATUSES = (401, 403)
 
 def stream(filters: list | None, names: list[str] | None, after: str = "", page: int = PAGE) -> Iterator[dict]:
     """The selected invoices in name order after `after`, a page at a time."""
+    chosen = sorted(set(names)) if names is not None else None
     while True:
-        if names is not None:
-            rows = frappe.get_all("POS Invoice", fields=FIELDS, order_by="name asc", limit=page,
-                                  filters=[["name", "in", names], ["name", ">", after]])
+        if chosen is not None:  # the next page of the chosen names, found by position, not by a huge IN list
+            start = bisect_right(chosen, after)
+            window = chosen[start:start + page]
+            rows = frappe.get_all("POS Invoice", fields=FIELDS, order_by="name asc",
+                                  filters=[["name", "in", window]]) if window else []
+            done = start + page >= len(chosen)
         else:
             rows = frappe.get_all("POS Invoice", fields=FIELDS, order_by="name asc", limit=page,
                                   filters=[*(filters or []), ["name", ">", after]])
+            done = len(rows) < page
         yield from rows
-        if len(rows) < page:
+        if done:
             return
-        after = rows[-1].name
+        after = rows[-1].name if rows else window[-1]
 
 
 def skip_reason(row: dict, include_not_applicable: bool) -> str | None:
