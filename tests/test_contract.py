@@ -172,6 +172,12 @@ def built_bodies() -> dict[str, dict]:
     bodies["substitute"] = as_substitute(build_invoice(sale(), NOW), uuid).body
     bodies["credit_note"] = build_credit_note(sale(lines=(line(quantity=D(-1), net_amount=D("-80.00")),),
                                                    payments=(Payment("01", D("-92.80")),)), uuid, NOW).body
+    from datetime import timedelta as td
+
+    from mexico_localization.cfdi.payment_complement import DeferredSale, Received, build_payment_complement
+    ppd = DeferredSale("S-1", uuid, NOW - td(days=9), D("185.60"), (line(),), paid=D(50), installments=1)
+    bodies["payment_complement"] = build_payment_complement(
+        sale().receiver, Received("03", NOW, D(100), reference="SPEI-1"), [(ppd, D(100))], "06600")
     return bodies
 
 

@@ -67,6 +67,8 @@ T = {
     "no_lines": "The sale has no items.",
     "global_cuota": "Ticket {ticket} has item {item} with a fixed-amount tax (Cuota), which a global CFDI concept "
                     "cannot carry: issue that ticket a nominative CFDI.",
+    "complement_nothing_due": "The payment is not applied to any deferred (PPD) sale with a balance left.",
+    "complement_over_balance": "The payment applies {amount} to {sale}, whose CFDI balance is only {balance}.",
     "global_too_many": "The global CFDI would have {count} concepts; FacturaAPI accepts {limit}: lower Tickets per "
                        "Global CFDI in E Invoice Setting and issue it again.",
     "global_empty": "The global CFDI has no ticket with an amount left to invoice (all were returned).",

@@ -1,0 +1,134 @@
+"""Payment complements (CFDI tipo P, Pagos 2.0) for deferred (PPD) sales: the allocation of a
+payment across them, their installments and balances, the taxes of each paid portion, the body
+FacturaAPI takes, and SAT's deadline.
+
+- A payment is applied oldest sale first; what exceeds every balance stays unallocated.
+- Per related CFDI: installment = complements so far + 1, last balance = total − paid − credited,
+  and each tax at the paid share of its base (Pagos 2.0 asks for the taxes of the paid portion).
+- RMF 2.7.1.35: the complement is due by the 5th calendar day of the month after the payment
+  (verify the current RMF with an accountant).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from mexico_localization.cfdi.catalogs import PAYMENT_FORMS, PUBLIC_NAME
+from mexico_localization.cfdi.mapping import tax_body
+from mexico_localization.cfdi.model import Line, Receiver, Tax
+from mexico_localization.cfdi.money import as_number, cents, micros
+from mexico_localization.cfdi.problems import CfdiDataError, problem
+
+TO_BE_DEFINED = "99"   # "Por definir": the PPD sale's own form, never a payment's
+
+
+@dataclass(frozen=True)
+class DeferredSale:
+    """A stamped PPD CFDI and where it stands."""
+
+    name: str                  # the POS Invoice
+    uuid: str
+    posted: datetime
+    total: Decimal             # the CFDI's total
+    lines: tuple[Line, ...]    # for the taxes of each paid portion
+    paid: Decimal = Decimal(0)       # stamped complements so far
+    credited: Decimal = Decimal(0)   # credit notes related to it
+    installments: int = 0            # stamped complements so far
+    currency: str = "MXN"
+
+    @property
+    def balance(self) -> Decimal:
+        return max(Decimal(0), self.total - self.paid - self.credited)
+
+
+@dataclass(frozen=True)
+class Received:
+    """One payment as the Payment Entry records it."""
+
+    payment_form: str          # c_FormaPago of its Mode of Payment
+    paid_at: datetime          # timezone-aware
+    amount: Decimal
+    currency: str = "MXN"
+    exchange_rate: Decimal = Decimal(1)
+    reference: str = ""        # NumOperacion (the bank reference)
+    mode: str = ""             # for messages
+
+
+def allocate(amount: Decimal, sales: Sequence[DeferredSale]) -> tuple[list[tuple[DeferredSale, Decimal]], Decimal]:
+    """The payment applied oldest sale first; returns the allocations and what was left over."""
+    left = amount
+    allocations = []
+    for sale in sorted(sales, key=lambda s: (s.posted, s.name)):
+        if left <= 0:
+            break
+        share = min(sale.balance, left)
+        if share > 0:
+            allocations.append((sale, share))
+            left -= share
+    return allocations, left
+
+
+def paid_taxes(sale: DeferredSale, amount: Decimal) -> tuple[str, list[dict[str, Any]]]:
+    """ObjetoImpDR and the taxes of the paid share of `sale`, each at its share of its base."""
+    share = amount / sale.total if sale.total else Decimal(0)
+    bases: dict[tuple, Decimal] = {}
+    for line in sale.lines:
+        if line.taxability == "01":
+            continue
+        for tax in line.taxes:
+            key = (tax.type, tax.rate, tax.factor, tax.withholding, tax.ieps_mode)
+            bases[key] = bases.get(key, Decimal(0)) + line.net_amount
+    taxes = []
+    for (kind, rate, factor, withholding, ieps_mode), base in bases.items():
+        body = tax_body(Tax(kind, rate, factor, withholding, ieps_mode))
+        body["base"] = as_number(micros(base * share))
+        taxes.append(body)
+    return ("02" if taxes else "01"), taxes
+
+
+def related_document(sale: DeferredSale, amount: Decimal) -> dict[str, Any]:
+    taxability, taxes = paid_taxes(sale, amount)
+    document: dict[str, Any] = {"uuid": sale.uuid, "amount": as_number(cents(amount)),
+                                "installment": sale.installments + 1, "last_balance": as_number(cents(sale.balance)),
+                                "taxability": taxability}
+    if taxes:
+        document["taxes"] = taxes
+    return document
+
+
+def complement_deadline(paid_on: date) -> date:
+    """RMF 2.7.1.35: by the 5th calendar day of the month after the payment."""
+    year, month = (paid_on.year + 1, 1) if paid_on.month == 12 else (paid_on.year, paid_on.month + 1)
+    return date(year, month, 5)
+
+
+def build_payment_complement(receiver: Receiver, payment: Received, allocations: Sequence[tuple[DeferredSale, Decimal]],
+                             expedition_zip: str) -> dict[str, Any]:
+    """FacturaAPI's body for one payment complement, or CfdiDataError listing every problem."""
+    found = []
+    if payment.payment_form not in PAYMENT_FORMS or payment.payment_form == TO_BE_DEFINED:
+        found.append(problem("payment_form", mode=payment.mode or payment.payment_form or "?"))
+    if not allocations:
+        found.append(problem("complement_nothing_due"))
+    for sale, amount in allocations:
+        if amount > sale.balance:
+            found.append(problem("complement_over_balance", sale=sale.name, amount=amount, balance=sale.balance))
+    if found:
+        raise CfdiDataError(found)
+    data: dict[str, Any] = {"payment_form": payment.payment_form, "date": payment.paid_at.isoformat(timespec="seconds"),
+                            "related_documents": [related_document(s, a) for s, a in allocations]}
+    if payment.currency != "MXN":
+        data["currency"], data["exchange"] = payment.currency, as_number(payment.exchange_rate)
+    if payment.reference:
+        data["numOperacion"] = payment.reference[:100]
+    customer: dict[str, Any] = {"legal_name": PUBLIC_NAME if receiver.is_public else receiver.legal_name.strip(),
+                                "tax_id": receiver.tax_id, "tax_system": receiver.tax_system,
+                                "address": {"zip": expedition_zip if receiver.is_public else receiver.zip}}
+    if receiver.email:
+        customer["email"] = receiver.email
+    return {"type": "P", "customer": customer, "complements": [{"type": "pago", "data": [data]}],
+            "address": {"zip": expedition_zip}}

@@ -1,0 +1,97 @@
+"""Payment complements: oldest-first allocation, installments, balances, taxes of the paid share."""
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal as D
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mexico_localization.cfdi.model import Tax
+from mexico_localization.cfdi.payment_complement import (
+    DeferredSale,
+    Received,
+    allocate,
+    build_payment_complement,
+    complement_deadline,
+    related_document,
+)
+from mexico_localization.cfdi.problems import CfdiDataError
+from tests.cfdi_samples import CDMX, IVA16, NOW, line, receiver
+
+U1, U2 = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
+
+
+def deferred(name="S-1", uuid=U1, days_ago=10, total=D("1160.00"), **kw) -> DeferredSale:
+    return DeferredSale(name, uuid, NOW - timedelta(days=days_ago), total,
+                        (line(quantity=D(10), unit_price=D(100), net_amount=D("1000.00")),), **kw)
+
+
+def test_a_payment_goes_to_the_oldest_sale_first_and_the_excess_is_left_over():
+    newer, older = deferred("S-2", U2, days_ago=3), deferred("S-1", U1, days_ago=9)
+    allocations, left = allocate(D(1500), [newer, older])
+    assert [(s.name, a) for s, a in allocations] == [("S-1", D("1160.00")), ("S-2", D("340.00"))]
+    assert left == 0
+    allocations, left = allocate(D(3000), [newer, older])
+    assert left == D("680.00")
+
+
+def test_installments_balances_and_the_taxes_of_the_paid_share():
+    second = deferred(paid=D("580.00"), installments=1)
+    doc = related_document(second, D("290.00"))
+    assert doc == {"uuid": U1, "amount": 290, "installment": 2, "last_balance": 580, "taxability": "02",
+                   "taxes": [{"type": "IVA", "rate": 0.16, "base": 250}]}
+
+
+def test_credit_notes_reduce_the_balance():
+    sale = deferred(paid=D(100), credited=D("116.00"))
+    assert sale.balance == D("944.00")
+    assert allocate(D(2000), [sale])[0] == [(sale, D("944.00"))]
+
+
+def test_mixed_rates_and_withholdings_keep_their_own_bases():
+    sale = DeferredSale("S-1", U1, NOW, D("1080.00"), (
+        line(net_amount=D("500.00"), taxes=(IVA16,)),
+        line(item_code="B", net_amount=D("500.00"), taxes=(Tax("IVA", D(0)),)),
+        line(item_code="C", net_amount=D("0.00"), taxes=(), taxability="01")))
+    doc = related_document(sale, D("540.00"))
+    assert doc["taxes"] == [{"type": "IVA", "rate": 0.16, "base": 250}, {"type": "IVA", "rate": 0, "base": 250}]
+
+
+def test_the_body_fits_facturapis_pago_shape():
+    paid = Received("03", datetime(2026, 11, 20, 10, 30, tzinfo=CDMX), D(500), reference="SPEI-123", mode="Banco")
+    sale = deferred()
+    body = build_payment_complement(receiver(), paid, [(sale, D(500))], "06600")
+    assert body["type"] == "P" and body["address"] == {"zip": "06600"}
+    assert body["customer"]["tax_id"] == "EKU9003173C9"
+    [complement] = body["complements"]
+    assert complement["type"] == "pago"
+    [data] = complement["data"]
+    assert (data["payment_form"], data["date"], data["numOperacion"]) == ("03", "2026-11-20T10:30:00-06:00", "SPEI-123")
+    assert data["related_documents"][0]["amount"] == 500
+
+
+def test_a_payment_needs_a_real_form_and_a_balance_to_apply_to():
+    paid = Received("99", NOW, D(10), mode="Por definir")
+    with pytest.raises(CfdiDataError) as raised:
+        build_payment_complement(receiver(), paid, [], "06600")
+    assert [p.code for p in raised.value.problems] == ["payment_form", "complement_nothing_due"]
+    with pytest.raises(CfdiDataError) as raised:
+        build_payment_complement(receiver(), Received("03", NOW, D(5000)), [(deferred(), D(5000))], "06600")
+    assert [p.code for p in raised.value.problems] == ["complement_over_balance"]
+
+
+@pytest.mark.parametrize(("paid_on", "due"), [(date(2026, 11, 20), date(2026, 12, 5)),
+                                              (date(2026, 12, 31), date(2027, 1, 5))])
+def test_the_sat_deadline_is_the_5th_of_the_next_month(paid_on, due):
+    assert complement_deadline(paid_on) == due
+
+
+@given(st.lists(st.decimals(min_value=1, max_value=10000, places=2), min_size=1, max_size=6),
+       st.decimals(min_value=0, max_value=60000, places=2))
+def test_allocation_never_exceeds_a_balance_and_accounts_for_every_peso(totals, amount):
+    sales = [deferred(f"S-{i}", U1, days_ago=i, total=t) for i, t in enumerate(totals)]
+    allocations, left = allocate(amount, sales)
+    assert all(0 < a <= s.balance for s, a in allocations)
+    assert sum(a for _, a in allocations) + left == amount
+    assert left == 0 or sum(a for _, a in allocations) == sum(totals)
