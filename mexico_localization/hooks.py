@@ -33,6 +33,10 @@ doc_events = {
         "before_cancel": "mexico_localization.einvoice.events.before_cancel",
         "onload": "mexico_localization.einvoice.events.onload",
     },
+    "Payment Entry": {
+        "on_submit": "mexico_localization.einvoice.complements.on_payment_submit",
+        "before_cancel": "mexico_localization.einvoice.complements.before_payment_cancel",
+    },
     "Customer": {"validate": "mexico_localization.einvoice.master_validation.validate_customer"},
     "Item": {"validate": "mexico_localization.einvoice.master_validation.validate_product_key"},
     "Item Group": {"validate": "mexico_localization.einvoice.master_validation.validate_product_key"},

@@ -10,6 +10,28 @@ from mexico_localization.cfdi.states import CfdiState
 
 SECTION = {"fieldtype": "Section Break", "label": "CFDI (Mexico)", "collapsible": 1}
 
+# What an auditor looks for on the sale (or the payment) itself; the CFDI doctype holds the history.
+MIRROR = [
+    {"fieldname": "mx_cfdi_section", "insert_after": "amended_from", **SECTION, "collapsible": 0},
+    {"fieldname": "mx_cfdi_status", "fieldtype": "Select", "label": "CFDI Status", "read_only": 1,
+     "no_copy": 1, "allow_on_submit": 1, "in_standard_filter": 1, "insert_after": "mx_cfdi_section",
+     "options": "\n" + "\n".join(state.value for state in CfdiState)},
+    {"fieldname": "mx_cfdi", "fieldtype": "Link", "options": "CFDI", "label": "CFDI Record", "read_only": 1,
+     "no_copy": 1, "allow_on_submit": 1, "insert_after": "mx_cfdi_status"},
+    {"fieldname": "mx_cfdi_message", "fieldtype": "Small Text", "label": "CFDI Message", "read_only": 1,
+     "no_copy": 1, "allow_on_submit": 1, "insert_after": "mx_cfdi",
+     "description": "Why the CFDI is not stamped yet, or what to fix."},
+    {"fieldname": "mx_cfdi_column", "fieldtype": "Column Break", "insert_after": "mx_cfdi_message"},
+    {"fieldname": "mx_cfdi_uuid", "fieldtype": "Data", "label": "UUID (Folio Fiscal)", "read_only": 1,
+     "no_copy": 1, "allow_on_submit": 1, "insert_after": "mx_cfdi_column", "search_index": 1},
+    {"fieldname": "mx_cfdi_stamped_at", "fieldtype": "Datetime", "label": "Stamp Time", "read_only": 1,
+     "no_copy": 1, "allow_on_submit": 1, "insert_after": "mx_cfdi_uuid"},
+    {"fieldname": "mx_sat_cert_number", "fieldtype": "Data", "label": "SAT Certificate Number", "read_only": 1,
+     "no_copy": 1, "allow_on_submit": 1, "insert_after": "mx_cfdi_stamped_at"},
+    {"fieldname": "mx_sat_signature", "fieldtype": "Long Text", "label": "SAT Signature", "read_only": 1,
+     "no_copy": 1, "allow_on_submit": 1, "insert_after": "mx_sat_cert_number"},
+]
+
 CUSTOM_FIELDS: dict[str, list[dict]] = {
     "Customer": [
         {"fieldname": "mx_cfdi_section", "insert_after": "tax_id", **SECTION, "collapsible": 0},
@@ -60,27 +82,8 @@ CUSTOM_FIELDS: dict[str, list[dict]] = {
         {"fieldname": "mx_series", "fieldtype": "Data", "label": "CFDI Series", "length": 25,
          "insert_after": "mx_expedition_zip"},
     ],
-    # What an auditor looks for on the sale itself; the CFDI doctype holds the history.
-    "POS Invoice": [
-        {"fieldname": "mx_cfdi_section", "insert_after": "amended_from", **SECTION, "collapsible": 0},
-        {"fieldname": "mx_cfdi_status", "fieldtype": "Select", "label": "CFDI Status", "read_only": 1,
-         "no_copy": 1, "allow_on_submit": 1, "in_standard_filter": 1, "insert_after": "mx_cfdi_section",
-         "options": "\n" + "\n".join(state.value for state in CfdiState)},
-        {"fieldname": "mx_cfdi", "fieldtype": "Link", "options": "CFDI", "label": "CFDI Record", "read_only": 1,
-         "no_copy": 1, "allow_on_submit": 1, "insert_after": "mx_cfdi_status"},
-        {"fieldname": "mx_cfdi_message", "fieldtype": "Small Text", "label": "CFDI Message", "read_only": 1,
-         "no_copy": 1, "allow_on_submit": 1, "insert_after": "mx_cfdi",
-         "description": "Why the CFDI is not stamped yet, or what to fix."},
-        {"fieldname": "mx_cfdi_column", "fieldtype": "Column Break", "insert_after": "mx_cfdi_message"},
-        {"fieldname": "mx_cfdi_uuid", "fieldtype": "Data", "label": "UUID (Folio Fiscal)", "read_only": 1,
-         "no_copy": 1, "allow_on_submit": 1, "insert_after": "mx_cfdi_column", "search_index": 1},
-        {"fieldname": "mx_cfdi_stamped_at", "fieldtype": "Datetime", "label": "Stamp Time", "read_only": 1,
-         "no_copy": 1, "allow_on_submit": 1, "insert_after": "mx_cfdi_uuid"},
-        {"fieldname": "mx_sat_cert_number", "fieldtype": "Data", "label": "SAT Certificate Number", "read_only": 1,
-         "no_copy": 1, "allow_on_submit": 1, "insert_after": "mx_cfdi_stamped_at"},
-        {"fieldname": "mx_sat_signature", "fieldtype": "Long Text", "label": "SAT Signature", "read_only": 1,
-         "no_copy": 1, "allow_on_submit": 1, "insert_after": "mx_sat_cert_number"},
-    ],
+    "POS Invoice": MIRROR,
+    "Payment Entry": MIRROR,
     "Account": [
         {"fieldname": "mx_tax_type", "fieldtype": "Select", "label": "SAT Tax", "options": "\nIVA\nIEPS\nISR",
          "insert_after": "tax_rate", "depends_on": "eval:doc.account_type=='Tax'",

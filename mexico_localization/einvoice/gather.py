@@ -106,10 +106,18 @@ def _sale(invoice, customer: str | None) -> Sale:
         payments=tuple(payment_for(p) for p in invoice.payments if (p.amount or 0) > 0),
         change_amount=dec(invoice.change_amount or 0),
         grand_total=dec(invoice.grand_total),
-        outstanding_amount=max(Decimal(0), dec(invoice.outstanding_amount or 0)),  # ERPNext's, after rounding
+        outstanding_amount=outstanding(invoice),
         expedition_zip=(profile.get("mx_expedition_zip") or "") if profile else "",
         series=(profile.get("mx_series") or "") if profile else "",
     )
+
+
+def outstanding(invoice) -> Decimal:
+    """What the customer still owes after the till. ERPNext leaves a POS Invoice's outstanding_amount
+    unset, so it is worked out: the (rounded) total, less write-off, less what was paid net of change."""
+    total = dec(invoice.rounded_total or invoice.grand_total or 0)
+    paid = dec(invoice.paid_amount or 0) - dec(invoice.change_amount or 0)
+    return max(Decimal(0), total - dec(invoice.write_off_amount or 0) - paid)
 
 
 def posting_datetime(posting_date, posting_time) -> datetime:

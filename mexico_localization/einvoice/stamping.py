@@ -38,7 +38,9 @@ def external_id(name: str) -> str:
 
 def idempotency_key(cfdi) -> str:
     # A global covers many sales (and a walk-in sale may later get its own CFDI too): its row names it.
-    own = cfdi.is_global or cfdi.substitutes  # a substitute is a new document for the same sale
+    # Only a sale's first ingreso is keyed by the sale: globals, substitutes, credit notes and payment
+    # complements are documents of their own (a sale can have several).
+    own = cfdi.is_global or cfdi.substitutes or cfdi.cfdi_type != "I"
     subject = f"CFDI:{cfdi.name}" if own else f"{cfdi.reference_doctype}:{cfdi.reference_name}"
     return f"{frappe.local.site}:{subject}:stamp:{cfdi.generation or 1}"
 
@@ -99,6 +101,8 @@ def _stamp_claimed(cfdi: str) -> None:
     except CfdiDataError as error:
         _record_data_error(row, error, tries)
         return
+    if built.body.get("payment_method"):
+        frappe.db.set_value("CFDI", cfdi, "payment_method", built.body["payment_method"], update_modified=False)
     frappe.db.commit()  # no transaction open while FacturaAPI works
     log = records.ExchangeLog("CFDI", cfdi)
     outcome: dict[str, Any] | FacturapiError
@@ -118,6 +122,9 @@ def _stamp_claimed(cfdi: str) -> None:
 def _build(row) -> BuiltInvoice:
     """The body for this CFDI row: a sale's own CFDI (to its customer, or to the one a walk-in
     ticket asked for), or a global CFDI of the tickets it still holds."""
+    if row.cfdi_type == "P":
+        from mexico_localization.einvoice.complements import build
+        return BuiltInvoice(build(row), Decimal(0), late_stamp=False)  # a CFDI de pago totals 0
     if row.is_global:
         returns = returns_in(row.name)
         tickets = [ticket_from_invoice(t.pos_invoice, returns.get(t.pos_invoice, [])) for t in row.tickets
@@ -171,7 +178,7 @@ def _record(row, log, outcome, decision: Decision, tries: int, late: bool, files
             "Possible double stamp: FacturaAPI holds several valid CFDIs with this External ID: "
             + ", ".join(outcome["ids"])))
     elif isinstance(outcome, dict):
-        values.update(_invoice_values(outcome, row.total))
+        values.update(_invoice_values(outcome, row.total, row.cfdi_type))
     values["needs_reconcile"] = int(decision.reconcile_first)
     if decision.definitive and decision.state is S.FAILED:
         values["generation"] = int(row.generation or 1) + 1  # a definitive answer: the next try is a new document
@@ -186,14 +193,17 @@ def _record(row, log, outcome, decision: Decision, tries: int, late: bool, files
     records.record_cfdi_call(row.name, log, outcome=values["status"], values=values, error=error, also=also)
 
 
-def _invoice_values(invoice_obj: dict[str, Any], expected_total) -> dict[str, Any]:
+def _invoice_values(invoice_obj: dict[str, Any], expected_total, cfdi_type: str = "I") -> dict[str, Any]:
     stamp_ = invoice_obj.get("stamp") or {}
     values = {"facturapi_id": invoice_obj.get("id"), "livemode": int(bool(invoice_obj.get("livemode"))),
               "series": invoice_obj.get("series") or "", "folio_number": str(invoice_obj.get("folio_number") or "")}
     if invoice_obj.get("uuid"):
         values.update(uuid=invoice_obj["uuid"], sat_cert_number=stamp_.get("sat_cert_number"),
                       sat_signature=stamp_.get("sat_signature"), verification_url=invoice_obj.get("verification_url"),
-                      stamped_at=to_site_time(stamp_.get("date")), total=invoice_obj.get("total"))
+                      stamped_at=to_site_time(stamp_.get("date")))
+        if cfdi_type == "P":
+            return values  # a CFDI de pago totals 0; the row keeps the amount paid
+        values["total"] = invoice_obj.get("total")
         difference = abs(Decimal(str(invoice_obj.get("total") or 0)) - Decimal(str(expected_total or 0)))
         if difference > Decimal("0.01"):
             values["review_note"] = (f"FacturaAPI's total {invoice_obj.get('total')} differs from the sales' grand "
@@ -224,8 +234,10 @@ def mirror(cfdi) -> None:
 
 def _after_stamped(cfdi) -> None:
     """What a stamped CFDI unblocks: returns waiting for it, the cancellation of what it replaces."""
+    from mexico_localization.einvoice.complements import till_payment
     from mexico_localization.einvoice.returns import release_waiting_returns
     release_waiting_returns(cfdi)
+    till_payment(cfdi)
     if cfdi.replaces_global:
         _leave_global(cfdi)
     if cfdi.substitutes:

@@ -1,0 +1,6 @@
+// Payments on deferred (PPD) sales still without a stamped payment complement.
+frappe.query_reports["Pending Payment Complements"] = {
+	filters: [
+		{ fieldname: "company", label: __("Company"), fieldtype: "Link", options: "Company" },
+	],
+};
