@@ -6,7 +6,8 @@ Each record is reduced to a canonical line (sorted keys, no whitespace, text as 
 are sorted and hashed, and the seal is sha256(previous seal + day + day digest + record count).
 Changing, adding or removing any sealed record changes its day's digest; sealing a day again breaks
 the next day's link. The newest seal has no successor: its chain value must also be kept outside
-the database for a rewrite of the last day to be caught. Pure: the Frappe layer decides which fields are sealed and where seals live.
+the database for a rewrite of the last day to be caught. Pure: the Frappe layer decides which
+fields are sealed and where seals live.
 """
 
 from __future__ import annotations
