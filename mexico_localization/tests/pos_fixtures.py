@@ -104,3 +104,20 @@ def pos_invoice(customer: str, lines: list[tuple[str, float, float]], *, cash: f
     if submit:
         invoice.submit()
     return invoice
+
+
+def pos_return(sale, qty: float):
+    """A return of `qty` of each line of `sale`, refunded in cash, as the till makes it."""
+    from erpnext.accounts.doctype.pos_invoice.pos_invoice import make_sales_return
+
+    ret = make_sales_return(sale.name)
+    for item in ret.items:
+        item.qty = -qty
+    ret.calculate_taxes_and_totals()
+    for row in ret.payments:
+        row.amount = 0
+    ret.payments[0].amount = ret.paid_amount = ret.base_paid_amount = flt(ret.rounded_total or ret.grand_total)
+    ret.insert(ignore_permissions=True)
+    ret.submit()
+    frappe.db.commit()
+    return ret

@@ -7,17 +7,21 @@ import sys
 
 import frappe
 
-from mexico_localization.tests.pos_fixtures import shop
+from mexico_localization.tests.pos_fixtures import shop, till
 from mexico_localization.tests.utils import EmulatorTestCase, configure
 
 
 class StampingTestCase(EmulatorTestCase):
     """The shop, E Invoice enabled against the emulator, committed; CFDI rows wiped at the end."""
 
+    own_till: tuple[str, str] | None = None  # (POS Profile, expedition zip): a place of issue of the class's own
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.shop = shop()
+        if cls.own_till:
+            till(*cls.own_till)
         cls.enable()
 
     @classmethod

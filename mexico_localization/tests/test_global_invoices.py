@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import frappe
-from erpnext.accounts.doctype.pos_invoice.pos_invoice import make_sales_return
 from frappe.utils import add_days, flt, get_datetime, getdate, now_datetime, nowdate
 
 from mexico_localization.cfdi.global_cfdi import DAY, period_of
@@ -15,18 +14,14 @@ from mexico_localization.einvoice import api
 from mexico_localization.einvoice.cancellation import cancel
 from mexico_localization.einvoice.global_invoices import create_global, issue_due_globals
 from mexico_localization.einvoice.stamping import stamp
-from mexico_localization.tests.pos_fixtures import NOMINATIVE, WALK_IN, pos_invoice, till
+from mexico_localization.tests.pos_fixtures import NOMINATIVE, WALK_IN, pos_invoice, pos_return
 from mexico_localization.tests.stamping_utils import StampingTestCase
 
 PROFILE, ZIP = "ML Caja Global", "06700"   # its own place of issue: other tests' tickets stay out of these globals
 
 
 class TestGlobalInvoices(StampingTestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        till(PROFILE, expedition_zip=ZIP)
-        frappe.db.commit()
+    own_till = (PROFILE, ZIP)
 
     def setUp(self):
         self.emulator.reset()
@@ -40,19 +35,6 @@ class TestGlobalInvoices(StampingTestCase):
         invoice = pos_invoice(customer, list(lines), profile=PROFILE, **kwargs)
         frappe.db.commit()
         return invoice
-
-    def return_of(self, ticket, qty: float):
-        ret = make_sales_return(ticket.name)
-        for item in ret.items:
-            item.qty = -qty
-        ret.calculate_taxes_and_totals()
-        for row in ret.payments:
-            row.amount = 0
-        ret.payments[0].amount = ret.paid_amount = ret.base_paid_amount = flt(ret.rounded_total or ret.grand_total)
-        ret.insert(ignore_permissions=True)
-        ret.submit()
-        frappe.db.commit()
-        return ret
 
     def issue(self) -> str:
         """The hourly job, run as if it were early tomorrow: today's period has closed."""
@@ -74,7 +56,7 @@ class TestGlobalInvoices(StampingTestCase):
         card = self.ticket(lines=(("ML-PAN", 1, 500),), card=580)
         partly_returned = self.ticket(lines=(("ML-CAFE", 3, 100),))
         fully_returned = self.ticket(lines=(("ML-PAN", 1, 10),))
-        returns = [self.return_of(partly_returned, 1), self.return_of(fully_returned, 1)]
+        returns = [pos_return(partly_returned, 1), pos_return(fully_returned, 1)]
         self.assertEqual(nominative.mx_cfdi_status, "Queued")
         for doc in (cash, card, partly_returned, fully_returned, *returns):
             self.assertEqual(self.mirror(doc).mx_cfdi_status, "Awaiting Global", doc.name)

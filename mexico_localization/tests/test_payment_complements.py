@@ -15,17 +15,18 @@ from mexico_localization.einvoice.stamping import stamp
 from mexico_localization.mexico_localization.report.pending_payment_complements import (
     pending_payment_complements as report,
 )
-from mexico_localization.tests.pos_fixtures import NOMINATIVE, pos_invoice, till
+from mexico_localization.tests.pos_fixtures import NOMINATIVE, pos_invoice
 from mexico_localization.tests.stamping_utils import StampingTestCase
 
 PROFILE = "ML Caja Credito"
 
 
 class TestPaymentComplements(StampingTestCase):
+    own_till = (PROFILE, "06720")
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        till(PROFILE, expedition_zip="06720")
         frappe.db.set_value("POS Profile", PROFILE, "allow_partial_payment", 1)
         frappe.db.commit()
 

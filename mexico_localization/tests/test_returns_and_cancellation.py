@@ -4,7 +4,6 @@ ERPNext cancel guard, against the emulator. Job functions are called directly.""
 from __future__ import annotations
 
 import frappe
-from erpnext.accounts.doctype.pos_invoice.pos_invoice import make_sales_return
 from frappe.utils import add_days, add_to_date, flt, get_datetime, now_datetime, nowdate
 
 from mexico_localization.einvoice import api
@@ -13,18 +12,14 @@ from mexico_localization.einvoice.global_invoices import issue_due_globals
 from mexico_localization.einvoice.stamping import stamp
 from mexico_localization.einvoice.sweep import sweep
 from mexico_localization.facturapi.sandbox.server import _cancel_settle
-from mexico_localization.tests.pos_fixtures import NOMINATIVE, WALK_IN, pos_invoice, till
+from mexico_localization.tests.pos_fixtures import NOMINATIVE, WALK_IN, pos_invoice, pos_return
 from mexico_localization.tests.stamping_utils import StampingTestCase, cfdi_of
 
 PROFILE, ZIP = "ML Caja Devoluciones", "06710"
 
 
 class TestReturnsAndCancellation(StampingTestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        till(PROFILE, expedition_zip=ZIP)
-        frappe.db.commit()
+    own_till = (PROFILE, ZIP)
 
     def setUp(self):
         self.emulator.reset()
@@ -39,19 +34,6 @@ class TestReturnsAndCancellation(StampingTestCase):
             self.assertEqual(frappe.db.get_value("CFDI", invoice.mx_cfdi, "status"), "Stamped")
         return invoice
 
-    def return_of(self, sale, qty: float):
-        ret = make_sales_return(sale.name)
-        for item in ret.items:
-            item.qty = -qty
-        ret.calculate_taxes_and_totals()
-        for row in ret.payments:
-            row.amount = 0
-        ret.payments[0].amount = ret.paid_amount = ret.base_paid_amount = flt(ret.rounded_total or ret.grand_total)
-        ret.insert(ignore_permissions=True)
-        ret.submit()
-        frappe.db.commit()
-        return ret
-
     def body(self, cfdi_name: str) -> dict:
         return self.emulator.state.invoices[frappe.db.get_value("CFDI", cfdi_name, "facturapi_id")]
 
@@ -62,7 +44,7 @@ class TestReturnsAndCancellation(StampingTestCase):
 
     def test_a_return_of_a_stamped_sale_is_an_egreso_related_03_to_it(self):
         sale = self.sale()
-        ret = self.return_of(sale, 1)
+        ret = pos_return(sale, 1)
         row = cfdi_of(ret)
         self.assertEqual((self.status(ret), row.cfdi_type, row.name), ("Queued", "E", f"{ret.name}-E"))
         stamp(row.name)
@@ -80,7 +62,7 @@ class TestReturnsAndCancellation(StampingTestCase):
 
     def test_a_return_waits_for_the_cfdi_of_its_sale(self):
         sale = self.sale(stamped=False)
-        ret = self.return_of(sale, 1)
+        ret = pos_return(sale, 1)
         row = cfdi_of(ret)
         self.assertEqual((self.status(ret), row.status), ("Awaiting Original", "Awaiting Original"))
         stamp(row.name)  # nothing to claim while it waits
@@ -97,7 +79,7 @@ class TestReturnsAndCancellation(StampingTestCase):
         global_name = frappe.db.get_value("POS Invoice", ticket.name, "mx_cfdi")
         self.assertIn(global_name, made)
         stamp(global_name)
-        ret = self.return_of(ticket, 1)
+        ret = pos_return(ticket, 1)
         row = cfdi_of(ret)
         self.assertEqual(row.status, "Queued")
         stamp(row.name)

@@ -36,41 +36,17 @@ frappe.ui.form.on("POS Invoice", {
 			frm.add_custom_button(__("Request nominative CFDI"), () => request_nominative(frm));
 		}
 		if (manager && !in_global && ["Stamped", "Cancel Rejected"].includes(status)) {
-			frm.add_custom_button(__("Cancel CFDI"), () => mexico_localization.cancel_cfdi(frm.doc.mx_cfdi, frm), __("CFDI"));
+			// The CFDI record's own form asks for the motive (one place for it).
+			frm.add_custom_button(__("Cancel CFDI"), () => {
+				frappe.route_options = { mx_cancel: 1 };
+				frappe.set_route("Form", "CFDI", frm.doc.mx_cfdi);
+			}, __("CFDI"));
 			if (status === "Stamped" && !frm.doc.is_return) {
 				frm.add_custom_button(__("Re-issue CFDI"), () => reissue_cfdi(frm), __("CFDI"));
 			}
 		}
 	},
 });
-
-frappe.provide("mexico_localization");
-
-// Cancel CFDI: SAT's motive, then a background call; motive 01 only through Re-issue CFDI.
-mexico_localization.cancel_cfdi = function (cfdi, frm) {
-	frappe.prompt(
-		[{
-			fieldname: "motive", fieldtype: "Select", reqd: 1, label: __("Cancellation motive"),
-			options: [
-				{ value: "02", label: __("02 – Issued with errors, no substitute") },
-				{ value: "03", label: __("03 – The operation did not take place") },
-				{ value: "04", label: __("04 – Nominative operation included in a global CFDI") },
-			],
-		}],
-		async ({ motive }) => {
-			await frappe.call({
-				method: "mexico_localization.einvoice.api.cancel_cfdi",
-				type: "POST",
-				args: { cfdi, motive },
-				freeze: true,
-			});
-			frappe.show_alert({ message: __("Cancellation requested"), indicator: "orange" });
-			frm.reload_doc();
-		},
-		__("Cancel CFDI"),
-		__("Request cancellation"),
-	);
-};
 
 // Re-issue CFDI: a substitute with corrected data (fix the customer first, or pick another one).
 function reissue_cfdi(frm) {

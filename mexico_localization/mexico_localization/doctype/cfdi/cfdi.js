@@ -1,32 +1,38 @@
-// CFDI record: read-only; a stamped one (a global, a credit note) can be cancelled from here.
+// CFDI record: read-only; a stamped one (a sale's, a global, a credit note, a complement) can be
+// cancelled from here with SAT's motive. Motive 01 only through Re-issue CFDI on the sale.
 frappe.ui.form.on("CFDI", {
 	refresh(frm) {
 		const manager = frappe.user.has_role("CFDI Manager") || frappe.user.has_role("System Manager");
-		if (manager && ["Stamped", "Cancel Rejected"].includes(frm.doc.status)) {
-			frm.add_custom_button(__("Cancel CFDI"), () => {
-				frappe.prompt(
-					[{
-						fieldname: "motive", fieldtype: "Select", reqd: 1, label: __("Cancellation motive"),
-						options: [
-							{ value: "02", label: __("02 – Issued with errors, no substitute") },
-							{ value: "03", label: __("03 – The operation did not take place") },
-							{ value: "04", label: __("04 – Nominative operation included in a global CFDI") },
-						],
-					}],
-					async ({ motive }) => {
-						await frappe.call({
-							method: "mexico_localization.einvoice.api.cancel_cfdi",
-							type: "POST",
-							args: { cfdi: frm.doc.name, motive },
-							freeze: true,
-						});
-						frappe.show_alert({ message: __("Cancellation requested"), indicator: "orange" });
-						frm.reload_doc();
-					},
-					__("Cancel CFDI"),
-					__("Request cancellation"),
-				);
-			});
+		if (!manager || !["Stamped", "Cancel Rejected"].includes(frm.doc.status)) return;
+		frm.add_custom_button(__("Cancel CFDI"), () => ask_motive(frm));
+		if (frappe.route_options && frappe.route_options.mx_cancel) {
+			frappe.route_options = null;
+			ask_motive(frm);
 		}
 	},
 });
+
+function ask_motive(frm) {
+	frappe.prompt(
+		[{
+			fieldname: "motive", fieldtype: "Select", reqd: 1, label: __("Cancellation motive"),
+			options: [
+				{ value: "02", label: __("02 – Issued with errors, no substitute") },
+				{ value: "03", label: __("03 – The operation did not take place") },
+				{ value: "04", label: __("04 – Nominative operation included in a global CFDI") },
+			],
+		}],
+		async ({ motive }) => {
+			await frappe.call({
+				method: "mexico_localization.einvoice.api.cancel_cfdi",
+				type: "POST",
+				args: { cfdi: frm.doc.name, motive },
+				freeze: true,
+			});
+			frappe.show_alert({ message: __("Cancellation requested"), indicator: "orange" });
+			frm.reload_doc();
+		},
+		__("Cancel CFDI"),
+		__("Request cancellation"),
+	);
+}
