@@ -48,6 +48,8 @@ scheduler_events = {
         "* * * * *": ["mexico_localization.einvoice.sweep.sweep"],
         # Globals are due within 24 h after their period closes: hourly leaves a day of room for retries.
         "5 * * * *": ["mexico_localization.einvoice.global_invoices.issue_due_globals"],
+        # Tamper evidence: yesterday's CFDI events sealed and chained, never in a request.
+        "15 0 * * *": ["mexico_localization.einvoice.audit.seal_days"],
     },
 }
 

@@ -10,11 +10,11 @@ from frappe import _
 from mexico_localization.cfdi.credit_note import USER_MOTIVES
 from mexico_localization.cfdi.states import CfdiState
 from mexico_localization.cfdi.validation import blocking, receiver_problems
-from mexico_localization.einvoice import bulk, global_invoices
+from mexico_localization.einvoice import audit, bulk, global_invoices
 from mexico_localization.einvoice import ping as ping_service
 from mexico_localization.einvoice.cancellation import request_cancellation
 from mexico_localization.einvoice.gather import is_public, receiver_from_customer
-from mexico_localization.einvoice.roles import require_manager
+from mexico_localization.einvoice.roles import require_manager, require_reader
 from mexico_localization.einvoice.settings import get_settings
 from mexico_localization.einvoice.stamping import enqueue_stamp, external_id
 from mexico_localization.einvoice.till import translate
@@ -139,3 +139,10 @@ def _bulk_selection(names: str | None, filters: str | None, failed_only: int) ->
     if int(failed_only or 0):
         rules = [*rules, ["POS Invoice", "mx_cfdi_status", "=", CfdiState.FAILED.value]]
     return rules, None, False
+
+
+@frappe.whitelist(methods=["POST"])
+def verify_audit_trail() -> dict[str, Any]:
+    """Recomputes every sealed day: intact, or the first day whose records changed since sealing."""
+    require_reader()
+    return audit.verify_trail()

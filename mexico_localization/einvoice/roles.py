@@ -22,3 +22,12 @@ def require_manager() -> None:
     if not has_any(MANAGERS):
         raise frappe.PermissionError(_("Only a CFDI Manager or System Manager may do this."))
 
+
+
+READERS = MANAGERS | {CFDI_AUDITOR}
+
+
+def require_reader() -> None:
+    """Refuses anyone who may not read the fiscal record."""
+    if not has_any(READERS):
+        raise frappe.PermissionError(_("Only a CFDI Auditor, CFDI Manager or System Manager may do this."))

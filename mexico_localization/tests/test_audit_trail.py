@@ -1,0 +1,73 @@
+"""Tamper evidence on the real database: days sealed and chained, a clean trail verifies, and an
+edited or a deleted record is named by its day."""
+
+from __future__ import annotations
+
+import itertools
+
+import frappe
+from frappe.utils import getdate, now_datetime
+
+from mexico_localization.einvoice import api, audit
+from mexico_localization.einvoice.stamping import stamp
+from mexico_localization.tests.pos_fixtures import NOMINATIVE, pos_invoice
+from mexico_localization.tests.stamping_utils import StampingTestCase
+from mexico_localization.tests.utils import make_user
+
+
+class TestAuditTrail(StampingTestCase):
+    def setUp(self):
+        self.emulator.reset()
+        frappe.db.sql("delete from `tabCFDI Audit Seal`")
+        frappe.db.commit()
+
+    def tearDown(self):
+        frappe.db.sql("delete from `tabCFDI Audit Seal`")
+        frappe.db.commit()
+
+    def stamped_sale(self):
+        sale = pos_invoice(NOMINATIVE, [("ML-CAFE", 1, 80)])
+        frappe.db.commit()
+        stamp(sale.mx_cfdi)
+        return frappe.get_doc("CFDI", sale.mx_cfdi)
+
+    def test_days_are_sealed_in_a_chain_and_a_clean_trail_verifies(self):
+        cfdi = self.stamped_sale()
+        today = getdate(now_datetime())
+        made = audit.seal_days(until=today)
+        self.assertEqual(made[-1], str(today))
+        self.assertEqual(audit.seal_days(until=today), [], "a day is sealed once")
+        seals = frappe.get_all("CFDI Audit Seal", fields=["day", "previous", "chain", "record_count"], order_by="day")
+        for before, after in itertools.pairwise(seals):
+            self.assertEqual(after.previous, before.chain)
+        self.assertGreaterEqual(seals[-1].record_count, len(cfdi.attempts) + 1)  # its attempts and its stamp
+        self.assertEqual(api.verify_audit_trail()["intact"], True)
+
+    def test_an_edited_and_a_deleted_record_are_named_by_their_day(self):
+        cfdi = self.stamped_sale()
+        today = getdate(now_datetime())
+        audit.seal_days(until=today)
+        frappe.db.set_value("CFDI Attempt", cfdi.attempts[0].name, "http_status", 500, update_modified=False)
+        frappe.db.commit()
+        self.assertEqual(api.verify_audit_trail(), {"intact": False, "day": str(today), "reason": "records changed",
+                                                    "days": frappe.db.count("CFDI Audit Seal")})
+        frappe.db.set_value("CFDI Attempt", cfdi.attempts[0].name, "http_status", cfdi.attempts[0].http_status,
+                            update_modified=False)
+        frappe.db.sql("delete from `tabCFDI Attempt` where name=%s", cfdi.attempts[-1].name)
+        frappe.db.commit()
+        found = api.verify_audit_trail()
+        self.assertEqual((found["day"], found["reason"]), (str(today), "records added or removed"))
+
+    def test_seals_cannot_be_deleted_and_only_cfdi_readers_may_verify(self):
+        self.stamped_sale()
+        [name] = audit.seal_days(until=getdate(now_datetime()))[-1:]
+        with self.assertRaises(frappe.PermissionError):
+            frappe.delete_doc("CFDI Audit Seal", name, ignore_permissions=True)
+        frappe.set_user(make_user("ml-audit-nobody@example.com", ["Accounts User"]))
+        try:
+            with self.assertRaises(frappe.PermissionError):
+                api.verify_audit_trail()
+        finally:
+            frappe.set_user("Administrator")
+        self.assertIn("mexico_localization.einvoice.audit.seal_days",
+                      frappe.get_hooks("scheduler_events")["cron"]["15 0 * * *"])
