@@ -16,7 +16,7 @@ from mexico_localization.einvoice.cancellation import request_cancellation
 from mexico_localization.einvoice.gather import is_public, receiver_from_customer
 from mexico_localization.einvoice.roles import require_manager, require_reader
 from mexico_localization.einvoice.settings import get_settings
-from mexico_localization.einvoice.stamping import enqueue_stamp, external_id
+from mexico_localization.einvoice.stamping import enqueue_stamp, sale_cfdi_row
 from mexico_localization.einvoice.till import translate
 
 
@@ -88,18 +88,13 @@ def reissue_cfdi(invoice: str, customer: str | None = None) -> dict[str, Any]:
     customer = customer or old.receiver_customer or None
     if customer:
         require_fiscal_data(frappe.get_doc("Customer", customer))
-    new = frappe.new_doc("CFDI")
-    new.update({"reference_doctype": doc.doctype, "reference_name": doc.name, "cfdi_type": "I",
-                "company": doc.company, "status": CfdiState.QUEUED.value, "total": doc.grand_total,
-                "currency": doc.currency, "generation": 1, "receiver_customer": customer,
-                "substitutes": old.name, "related_uuids": old.uuid})
-    new.insert(ignore_permissions=True)
-    new.db_set("external_id", external_id(new.name), update_modified=False)
-    doc.db_set({"mx_cfdi": new.name, "mx_cfdi_status": CfdiState.QUEUED.value,
+    new = sale_cfdi_row(doc, own_external_id=True, receiver_customer=customer, substitutes=old.name,
+                        related_uuids=old.uuid)
+    doc.db_set({"mx_cfdi": new, "mx_cfdi_status": CfdiState.QUEUED.value,
                 "mx_cfdi_message": _("Re-issue requested: the substitute CFDI is stamped first, then {0} is cancelled "
                                      "with motive 01.").format(old.uuid)}, update_modified=False)
-    enqueue_stamp(new.name)
-    return {"cfdi": new.name, "status": CfdiState.QUEUED.value}
+    enqueue_stamp(new)
+    return {"cfdi": new, "status": CfdiState.QUEUED.value}
 
 
 def require_fiscal_data(customer) -> None:

@@ -13,7 +13,7 @@ from mexico_localization.einvoice.gather import is_public, profile_of
 from mexico_localization.einvoice.global_invoices import each_ticket_global, periodicity
 from mexico_localization.einvoice.returns import credit_note_row, return_state
 from mexico_localization.einvoice.settings import get_settings
-from mexico_localization.einvoice.stamping import enqueue_stamp, external_id
+from mexico_localization.einvoice.stamping import enqueue_stamp, sale_cfdi_row
 
 S = CfdiState
 
@@ -56,20 +56,6 @@ def before_submit(invoice, method: str | None = None) -> None:
     invoice.mx_cfdi = sale_cfdi_row(invoice)
     enqueue_stamp(invoice.mx_cfdi)
 
-
-def sale_cfdi_row(invoice, **values) -> str:
-    """The sale's own CFDI row, Queued. Every value comes from the invoice: a plain insert keeps the
-    cashier's submit cheap."""
-    cfdi = frappe.new_doc("CFDI")  # with the doctype's defaults
-    cfdi.update({
-        "reference_doctype": invoice.doctype, "reference_name": invoice.name, "cfdi_type": "I",
-        "company": invoice.company, "status": S.QUEUED.value, "total": invoice.grand_total,
-        "currency": invoice.currency, "generation": 1, "external_id": external_id(invoice.name), **values,
-    })
-    cfdi.set_new_name()
-    cfdi.set_user_and_timestamp()
-    cfdi.db_insert()
-    return cfdi.name
 
 
 def before_cancel(invoice, method: str | None = None) -> None:

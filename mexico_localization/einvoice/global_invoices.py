@@ -29,7 +29,7 @@ from mexico_localization.cfdi.global_cfdi import (
 from mexico_localization.cfdi.states import IN_FLIGHT, CfdiState
 from mexico_localization.einvoice.returns import convert_to_credit_note
 from mexico_localization.einvoice.settings import get_settings
-from mexico_localization.einvoice.stamping import enqueue_stamp, external_id
+from mexico_localization.einvoice.stamping import enqueue_stamp, external_id, sale_cfdi_row
 
 S = CfdiState
 EACH_TICKET = "Each ticket"
@@ -227,21 +227,14 @@ def _remove_from(global_name: str, invoice, nominative: str) -> str:
 
 
 def _queue_nominative(invoice, customer: str, replaces: str | None = None, commit: bool = True) -> str:
-    cfdi = frappe.new_doc("CFDI")
-    cfdi.update({
-        "reference_doctype": invoice.doctype, "reference_name": invoice.name, "cfdi_type": "I",
-        "company": invoice.company, "status": S.QUEUED.value, "total": invoice.grand_total,
-        "currency": invoice.currency, "generation": 1, "external_id": external_id(invoice.name),
-        "receiver_customer": customer, "replaces_global": replaces,
-    })
-    cfdi.insert(ignore_permissions=True)
-    invoice.db_set({"mx_cfdi": cfdi.name, "mx_cfdi_status": S.QUEUED.value, "mx_cfdi_uuid": None,
+    name = sale_cfdi_row(invoice, receiver_customer=customer, replaces_global=replaces)
+    invoice.db_set({"mx_cfdi": name, "mx_cfdi_status": S.QUEUED.value, "mx_cfdi_uuid": None,
                     "mx_cfdi_message": _("Nominative CFDI requested for {0}.").format(customer)},
                    update_modified=False)
-    enqueue_stamp(cfdi.name)
+    enqueue_stamp(name)
     if commit:
         frappe.db.commit()
-    return cfdi.name
+    return name
 
 
 def _returns_need_credit_note(ticket: str) -> None:

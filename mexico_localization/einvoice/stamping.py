@@ -45,6 +45,24 @@ def idempotency_key(cfdi) -> str:
     return f"{frappe.local.site}:{subject}:stamp:{cfdi.generation or 1}"
 
 
+def sale_cfdi_row(invoice, own_external_id: bool = False, **values) -> str:
+    """A sale's own CFDI row (ingreso), Queued: at submit, for a walk-in ticket's nominative request,
+    or as a substitute (`own_external_id`: a second document of the same sale must not answer to the
+    first one's External ID). Every value comes from the invoice: a plain insert keeps the cashier's
+    submit cheap."""
+    cfdi = frappe.new_doc("CFDI")  # with the doctype's defaults
+    cfdi.update({
+        "reference_doctype": invoice.doctype, "reference_name": invoice.name, "cfdi_type": "I",
+        "company": invoice.company, "status": S.QUEUED.value, "total": invoice.grand_total,
+        "currency": invoice.currency, "generation": 1, **values,
+    })
+    cfdi.set_new_name()
+    cfdi.external_id = external_id(cfdi.name if own_external_id else invoice.name)
+    cfdi.set_user_and_timestamp()
+    cfdi.db_insert()
+    return cfdi.name
+
+
 def job_id(cfdi: str, attempt: int | str | None = None) -> str:
     """One job id per try: a job SIGKILLed mid-call stays "started" in RQ for a while, and must not
     keep the next try out. Two jobs for one try are harmless: only one claims the CFDI."""
