@@ -16,7 +16,7 @@ from mexico_localization.einvoice.cancellation import request_cancellation
 from mexico_localization.einvoice.gather import is_public, receiver_from_customer
 from mexico_localization.einvoice.roles import require_manager, require_reader
 from mexico_localization.einvoice.settings import get_settings
-from mexico_localization.einvoice.stamping import enqueue_stamp, sale_cfdi_row
+from mexico_localization.einvoice.stamping import enqueue_stamp, requeue_failed, sale_cfdi_row
 from mexico_localization.einvoice.till import translate
 
 
@@ -32,13 +32,9 @@ def retry_cfdi(invoice: str) -> dict[str, Any]:
     """Queues a Failed CFDI again after a person fixed what its message said."""
     require_manager()
     name = frappe.db.get_value("POS Invoice", invoice, "mx_cfdi")
-    status = frappe.db.get_value("CFDI", name, "status") if name else None
-    if status != CfdiState.FAILED.value:
+    if not name or not requeue_failed(name, invoice):
+        status = frappe.db.get_value("CFDI", name, "status") if name else None
         frappe.throw(_("Only a Failed CFDI can be retried; this one is {0}.").format(_(status or "missing")))
-    frappe.db.set_value("CFDI", name, {"status": CfdiState.QUEUED.value, "attempt_count": 0,
-                                       "next_attempt_at": None, "last_error": "", "last_error_code": ""})
-    frappe.db.set_value("POS Invoice", invoice, {"mx_cfdi_status": CfdiState.QUEUED.value, "mx_cfdi_message": ""},
-                        update_modified=False)
     enqueue_stamp(name, attempt=f"retry-{frappe.generate_hash(length=8)}")
     return {"cfdi": name, "status": CfdiState.QUEUED.value}
 

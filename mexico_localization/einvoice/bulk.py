@@ -28,7 +28,7 @@ from frappe.utils.background_jobs import enqueue
 
 from mexico_localization.cfdi.mapping import MAX_DATE_AGE
 from mexico_localization.cfdi.states import IN_FLIGHT, VALID_AT_SAT, CfdiState
-from mexico_localization.einvoice.stamping import stamp
+from mexico_localization.einvoice.stamping import requeue_failed, stamp
 
 S = CfdiState
 QUEUE = "long"
@@ -207,15 +207,9 @@ def _process(run: str, row: dict) -> bool:
 def _prepare(run: str, row: dict) -> str | None:
     """The invoice's CFDI row, Queued and tagged with the run; None when there is nothing to stamp now."""
     if row.mx_cfdi_status == S.FAILED.value and row.mx_cfdi:
-        frappe.db.sql("""update `tabCFDI` set status=%s, attempt_count=0, next_attempt_at=null, bulk_run=%s
-                         where name=%s and status=%s""", (S.QUEUED.value, run, row.mx_cfdi, S.FAILED.value))
-        if frappe.db._cursor.rowcount != 1:
-            frappe.db.rollback()
-            return None
-        frappe.db.set_value("POS Invoice", row.name, {"mx_cfdi_status": S.QUEUED.value, "mx_cfdi_message": ""},
-                            update_modified=False)
+        requeued = requeue_failed(row.mx_cfdi, row.name, bulk_run=run)
         frappe.db.commit()
-        return row.mx_cfdi
+        return row.mx_cfdi if requeued else None
     from mexico_localization.einvoice.events import before_submit
     invoice = frappe.get_doc("POS Invoice", row.name)
     frappe.flags.cfdi_hold_jobs = True  # this slice stamps it; no job on `short`

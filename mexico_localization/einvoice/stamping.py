@@ -77,6 +77,20 @@ def enqueue_stamp(cfdi: str, attempt: int | str | None = None, queue: str = QUEU
     enqueue(JOB, queue=queue, cfdi=cfdi, job_id=job_id(cfdi, attempt), deduplicate=True, enqueue_after_commit=True)
 
 
+def requeue_failed(cfdi: str, invoice: str, **values) -> bool:
+    """A Failed CFDI back to Queued with a fresh attempt count (a person fixed the data), and the sale
+    told so; False when it is no longer Failed. The caller queues the job or stamps inline."""
+    frappe.db.sql("""update `tabCFDI` set status=%s, attempt_count=0, next_attempt_at=null, last_error='',
+                     last_error_code='' where name=%s and status=%s""", (S.QUEUED.value, cfdi, S.FAILED.value))
+    if frappe.db._cursor.rowcount != 1:
+        return False
+    if values:
+        frappe.db.set_value("CFDI", cfdi, values, update_modified=False)
+    frappe.db.set_value("POS Invoice", invoice, {"mx_cfdi_status": S.QUEUED.value, "mx_cfdi_message": ""},
+                        update_modified=False)
+    return True
+
+
 def claim(cfdi: str) -> bool:
     """Moves the CFDI to Stamping if nobody else has; commits, so other workers see it at once."""
     frappe.db.sql("""update `tabCFDI` set status=%s, claimed_at=%s
