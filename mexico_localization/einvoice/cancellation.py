@@ -126,7 +126,10 @@ def _record(row, log, outcome, decision, tries: int, receipt: bytes | None) -> N
         reissue_remaining(frappe.get_doc("CFDI", row.name))
 
 
-def due_cancellations(now) -> list[str]:
-    """For the sweep: cancellations whose next look is due."""
-    return frappe.get_all("CFDI", pluck="name", filters={
+def enqueue_due_cancellations(now) -> list[str]:
+    """For the sweep: cancellations whose next look is due, each queued for its next try."""
+    due = frappe.get_all("CFDI", fields=["name", "attempt_count"], filters={
         "status": ["in", [S.CANCEL_REQUESTED.value, S.CANCEL_PENDING.value]], "next_attempt_at": ["<=", now]})
+    for row in due:
+        enqueue_cancel(row.name, int(row.attempt_count or 0) + 1)
+    return [row.name for row in due]

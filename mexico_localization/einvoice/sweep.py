@@ -15,7 +15,7 @@ from frappe.utils.background_jobs import get_job_status
 
 from mexico_localization.cfdi.states import CfdiState
 from mexico_localization.einvoice.bulk import resume_bulk_runs
-from mexico_localization.einvoice.cancellation import due_cancellations, enqueue_cancel
+from mexico_localization.einvoice.cancellation import enqueue_due_cancellations
 from mexico_localization.einvoice.stamping import enqueue_stamp, job_id
 
 S = CfdiState
@@ -45,8 +45,6 @@ def sweep(stamping_stale_seconds: int = STAMPING_STALE_SECONDS,
         # A bulk run's retries stay on its lane: live sales on `short` never wait behind them.
         enqueue_stamp(name, attempt=int(row.attempt_count or 0) + 1, queue="long" if row.bulk_run else "short")
     resume_bulk_runs(now)
-    cancellations = due_cancellations(now)
-    for name in cancellations:
-        enqueue_cancel(name, int(frappe.db.get_value("CFDI", name, "attempt_count") or 0) + 1)
+    cancellations = enqueue_due_cancellations(now)
     frappe.db.commit()
     return sorted(set(due) | set(rescued) | set(stale_queued) | set(cancellations))
