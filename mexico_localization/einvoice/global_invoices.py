@@ -95,23 +95,29 @@ def create_global(company: str, zip_: str, period: Period, names: list[str], ser
     returned = defaultdict(float)
     for r in returns:
         returned[r.return_against] += flt(r.base_grand_total)
-    cfdi = frappe.new_doc("CFDI")
-    cfdi.update({
-        "name": name, "reference_doctype": "Company", "reference_name": company, "cfdi_type": "I", "is_global": 1,
-        "company": company, "status": S.QUEUED.value, "generation": 1, "external_id": external_id(name),
-        "currency": frappe.get_cached_value("Company", company, "default_currency"), "series": series,
-        "global_periodicity": period.periodicity, "period_start": period.start, "period_end": period.end,
-        "expedition_zip": zip_, "total": sum(flt(t.base_grand_total) + returned[t.name] for t in taken),
-        "tickets": [{"pos_invoice": t.name, "posting_date": t.posting_date,
-                     "amount": flt(t.base_grand_total) + returned[t.name]} for t in taken],
-    })
-    if now_datetime() > period.deadline():
-        cfdi.review_note = (f"Issued after SAT's deadline for this period ({period.deadline()}): the global CFDI "
-                            f"is due within 24 hours after the period closes (RMF 2.7.1.21).")
-    cfdi.insert(ignore_permissions=True, set_name=name)
+    tickets = [{"pos_invoice": t.name, "posting_date": t.posting_date,
+                "amount": flt(t.base_grand_total) + returned[t.name]} for t in taken]
+    note = (f"Issued after SAT's deadline for this period ({period.deadline()}): the global CFDI is due within "
+            f"24 hours after the period closes (RMF 2.7.1.21).") if now_datetime() > period.deadline() else None
+    _global_row(name, ("Company", company), company, period, zip_, series, tickets,
+                frappe.get_cached_value("Company", company, "default_currency"), review_note=note)
     enqueue_stamp(name)  # runs at this commit
     frappe.db.commit()
     return name
+
+
+def _global_row(name: str, reference: tuple[str, str], company: str, period: Period, zip_: str, series: str,
+                tickets: list[dict], currency: str, review_note: str | None = None, ignore_links: bool = False) -> None:
+    """A global CFDI's row, Queued, with its tickets; the total is theirs."""
+    cfdi = frappe.new_doc("CFDI")
+    cfdi.update({
+        "reference_doctype": reference[0], "reference_name": reference[1], "cfdi_type": "I", "is_global": 1,
+        "company": company, "status": S.QUEUED.value, "generation": 1, "external_id": external_id(name),
+        "currency": currency, "series": series, "total": sum(flt(t["amount"]) for t in tickets),
+        "global_periodicity": period.periodicity, "period_start": period.start, "period_end": period.end,
+        "expedition_zip": zip_, "tickets": tickets, "review_note": review_note,
+    })
+    cfdi.insert(ignore_permissions=True, ignore_links=ignore_links, set_name=name)
 
 
 def _global_name(zip_: str, period: Period, tag: str = "") -> str:
@@ -146,17 +152,9 @@ def each_ticket_global(invoice, zip_: str, series: str) -> None:
     """"Each ticket": the walk-in sale's own one-ticket global, written in the cashier's transaction
     (the stamp job is queued for after its commit, like any sale's)."""
     name = f"{invoice.name}-IG"
-    period = period_of(getdate(invoice.posting_date), DAY)
-    cfdi = frappe.new_doc("CFDI")
-    cfdi.update({
-        "reference_doctype": invoice.doctype, "reference_name": invoice.name, "cfdi_type": "I", "is_global": 1,
-        "company": invoice.company, "status": S.QUEUED.value, "generation": 1, "external_id": external_id(name),
-        "currency": invoice.currency, "series": series, "total": invoice.base_grand_total,
-        "global_periodicity": DAY, "period_start": period.start, "period_end": period.end, "expedition_zip": zip_,
-        "tickets": [{"pos_invoice": invoice.name, "posting_date": invoice.posting_date,
-                     "amount": invoice.base_grand_total}],
-    })
-    cfdi.insert(ignore_permissions=True, ignore_links=True, set_name=name)  # the sale is not in the table yet
+    tickets = [{"pos_invoice": invoice.name, "posting_date": invoice.posting_date, "amount": invoice.base_grand_total}]
+    _global_row(name, (invoice.doctype, invoice.name), invoice.company, period_of(getdate(invoice.posting_date), DAY),
+                zip_, series, tickets, invoice.currency, ignore_links=True)  # the sale is not in its table yet
     invoice.mx_cfdi = name
     enqueue_stamp(name)
 
