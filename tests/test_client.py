@@ -117,6 +117,26 @@ def test_find_by_external_id_walks_every_page(client):
     assert client.find_by_external_id("site:nobody") == []
 
 
+def test_cancellations_since_lists_what_was_cancelled_outside_the_client(client, emulator, exchanges):
+    from datetime import datetime, timedelta, timezone
+
+    kept, dashboard, asked, at_sat = (create(client, key=f"o{n}", external_id=f"o{n}").invoice for n in range(4))
+    emulator.cancel_outside(dashboard["id"], "02")
+    emulator.cancel_outside(asked["id"], "03", outcome="pending")
+    emulator.cancel_outside(at_sat["id"], "02", at_sat=True)
+    since = datetime.now(timezone.utc) - timedelta(days=1)
+    found = {i["id"]: i["cancellation_status"] for i in client.cancellations_since(since)}
+    assert found == {dashboard["id"]: "accepted", asked["id"]: "pending"}
+    url = exchanges[-1].url
+    assert "cancellation_status=accepted&cancellation_status=pending" in url and "date%5Bgte%5D=" in url
+    assert list(client.cancellations_since(datetime.now(timezone.utc) + timedelta(hours=1))) == []
+    # SAT's portal: FacturaAPI knows only once it refreshes the status from SAT.
+    assert client.retrieve_invoice(at_sat["id"])["status"] == "valid"
+    refreshed = client.refresh_invoice_status(at_sat["id"])
+    assert (refreshed["status"], refreshed["cancellation_status"]) == ("canceled", "accepted")
+    assert client.refresh_invoice_status(kept["id"])["status"] == "valid"
+
+
 def test_downloads_are_bytes(client):
     invoice = create(client).invoice
     xml = client.download_invoice(invoice["id"], "xml")

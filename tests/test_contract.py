@@ -6,6 +6,8 @@ answers and are left out; everything else the emulator can say is exercised here
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 
 from mexico_localization.facturapi import Client, Exchange, FacturapiError, Secret
@@ -67,6 +69,8 @@ def run_everything(emulator) -> list[Exchange]:
         client.retrieve_invoice(pending["id"])
         client.refresh_invoice_status(invoices[0]["id"])
         client.find_by_external_id("e0")
+        emulator.cancel_outside(invoices[2]["id"], "02")
+        list(client.cancellations_since(datetime(2026, 1, 1, tzinfo=timezone.utc)))
         for fmt in ("xml", "pdf", "zip"):
             client.download_invoice(invoices[0]["id"], fmt)
         client.email_invoice(invoices[0]["id"])
@@ -114,6 +118,17 @@ def test_every_request_we_send_fits_the_spec(exchanges):
            if e.request_body is not None and e.request_body.get("idempotency_key") != "v"
            for p in [openapi.request_problems(e)] if p}
     assert bad == {}
+
+
+def test_every_query_we_send_fits_the_spec(exchanges):
+    bad = {f"{e.method} {e.url}": p for e in exchanges for p in [openapi.query_problems(e)] if p}
+    assert bad == {}
+
+
+def test_the_query_check_has_teeth():
+    sent = Exchange("search_invoices", "GET", "http://x/v2/invoices?cancellation_status=verifying&colour=red"
+                    "&date%5Bsince%5D=2026-01-01", {})
+    assert len(openapi.query_problems(sent)) == 3
 
 
 def test_every_answer_the_emulator_gives_fits_the_spec(exchanges):

@@ -11,8 +11,9 @@ from __future__ import annotations
 import ipaddress
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -37,6 +38,8 @@ DEFAULT_BASE_URL = "https://www.facturapi.io/v2"
 DEFAULT_TIMEOUT = (10.0, 60.0)  # connect, read: stamping waits for SAT, so reads get a minute
 CANCEL_MOTIVES = ("01", "02", "03", "04")
 MAX_SEARCH_PAGES = 30  # FacturaAPI refuses page > 30
+# The spec's CancellationStatus has no "verifying": accepted is done, pending waits for the receiver.
+CANCELLATION_UNDER_WAY = ("accepted", "pending")
 EMULATOR_HEADER = "X-Facturapi-Emulator"  # our emulator's self-description; FacturaAPI never sends it
 
 log = logging.getLogger(__name__)
@@ -172,12 +175,16 @@ class Client:
         path = f"/invoices/{_seg(invoice_id)}/status"
         return self._invoice(self._send("refresh_status", "PUT", path))
 
-    def search_invoices(self, **filters: str) -> Iterator[dict[str, Any]]:
-        """Every invoice matching FacturaAPI's list filters, page by page (30 pages at most)."""
+    def search_invoices(self, filters: Mapping[str, str | list[str]] | None = None,
+                        **named: str) -> Iterator[dict[str, Any]]:
+        """Every invoice matching FacturaAPI's list filters, page by page (30 pages at most).
+
+        `filters` takes what keywords cannot: deepObject names (`date[gte]`) and arrays
+        (`cancellation_status`, sent as repeated parameters, the spec's form style)."""
         page = 1
         while page <= MAX_SEARCH_PAGES:
-            body = self._send("search_invoices", "GET", "/invoices",
-                              params={**filters, "page": page, "limit": 100}).body
+            params = {**(filters or {}), **named, "page": page, "limit": 100}
+            body = self._send("search_invoices", "GET", "/invoices", params=params).body
             if not isinstance(body, dict) or not isinstance(body.get("data"), list):
                 raise InvalidResponse("FacturaAPI's invoice list had no data array")
             yield from body["data"]
@@ -187,6 +194,12 @@ class Client:
 
     def find_by_external_id(self, external_id: str) -> list[dict[str, Any]]:
         return list(self.search_invoices(external_id=external_id))
+
+    def cancellations_since(self, since: datetime) -> Iterator[dict[str, Any]]:
+        """Invoices issued since `since` whose cancellation FacturaAPI has accepted or is processing:
+        one listing finds what was cancelled from its dashboard, another integration or its API."""
+        return self.search_invoices({"cancellation_status": list(CANCELLATION_UNDER_WAY),
+                                     "date[gte]": _utc_iso(since)})
 
     def cancel_invoice(self, invoice_id: str, motive: str, substitution: str | None = None) -> dict[str, Any]:
         if motive not in CANCEL_MOTIVES:
@@ -290,6 +303,12 @@ class Client:
         if not isinstance(answer.body, dict) or "id" not in answer.body:
             raise InvalidResponse("FacturaAPI's answer carried no invoice object", status=answer.status)
         return answer.body
+
+
+def _utc_iso(moment: datetime) -> str:
+    """A date-time filter as FacturaAPI writes dates (UTC, milliseconds); a naive time is taken as UTC."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return aware.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def _seg(value: str) -> str:

@@ -14,6 +14,7 @@ import re
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
@@ -89,7 +90,8 @@ def _escape(part: str) -> str:
 def _node(pointer: str) -> Any:
     node: Any = spec()
     for part in pointer.lstrip("/").split("/"):
-        node = node[part.replace("~1", "/").replace("~0", "~")]
+        key = part.replace("~1", "/").replace("~0", "~")
+        node = node[int(key)] if isinstance(node, list) else node[key]
     return node
 
 
@@ -126,6 +128,36 @@ def request_problems(exchange: Exchange) -> list[str]:
     if template == "/invoices" and exchange.method == "POST":
         return problems(body, f"/components/schemas/{CREATE_BRANCH[body.get('type', 'I')]}")
     return problems(body, request_body + "/content/application~1json/schema")
+
+
+def query_problems(exchange: Exchange) -> list[str]:
+    """Query parameters the operation does not declare, or values its schema refuses. A deepObject
+    parameter (`date[gte]`) is checked by its property."""
+    template, op = operation(exchange.method, exchange.url)
+    declared = {}
+    for index, _param in enumerate(_node(op).get("parameters", [])):
+        pointer = _follow(f"{op}/parameters/{index}")
+        if _node(pointer).get("in") == "query":
+            declared[_node(pointer)["name"]] = pointer + "/schema"
+    found = []
+    for name, values in parse_qs(urlsplit(exchange.url).query).items():
+        base, _, prop = name.partition("[")
+        if base not in declared:
+            found.append(f"{template}: undeclared query parameter {name!r}")
+            continue
+        schema = _follow(declared[base])
+        if prop:
+            prop = prop.rstrip("]")
+            if prop not in _node(_follow(schema)).get("properties", {}):
+                found.append(f"{template}: {base} has no property {prop!r}")
+                continue
+            schema = _follow(schema) + f"/properties/{prop}"
+        elif _node(schema).get("type") == "array":
+            schema = schema + "/items"
+        for value in values:
+            coerced = int(value) if _node(_follow(schema)).get("type") == "integer" and value.isdigit() else value
+            found += [f"{template}: {name}={value}: {p}" for p in problems(coerced, _follow(schema))]
+    return found
 
 
 def response_problems(exchange: Exchange) -> list[str]:

@@ -134,11 +134,26 @@ class Emulator:
     def add_fault(self, operation: str, kind: str, times: int = 1, **params: Any) -> None:
         self.state.add_fault(Fault(operation, kind, times, params))
 
+    def cancel_outside(self, invoice_id: str, motive: str = "02", *, outcome: str = "accepted",
+                       at_sat: bool = False) -> None:
+        """A cancellation the app did not make: from FacturaAPI's dashboard (seen at once, `outcome`
+        accepted or pending) or at SAT's portal (`at_sat`: seen only when the status is refreshed)."""
+        with self.state.lock:
+            invoice = self.state.invoices.get(invoice_id)
+            if invoice is None or invoice["status"] != "valid":
+                raise ValueError(f"no valid invoice {invoice_id!r} to cancel")
+            if at_sat:
+                self.state.cancelled_at_sat[invoice_id] = motive
+                return
+            invoice["cancellation"] = {"requested_at": documents.now_iso(), "motive": motive,
+                                       "substitution": None, "status": "none"}
+            _cancel_settle(invoice, outcome)
+
     def reset(self) -> None:
         with self.state.lock:
             fresh = State()
             for name in ("invoices", "by_idempotency_key", "keys_in_flight", "pending_polls", "faults",
-                         "calls", "emails", "create_requests"):
+                         "calls", "emails", "create_requests", "cancelled_at_sat"):
                 setattr(self.state, name, getattr(fresh, name))
             self.state.next_folio = 1
 
@@ -150,6 +165,7 @@ class _Request:
     query: dict[str, str]
     body: Any
     key: str
+    lists: dict[str, list[str]] = field(default_factory=dict)  # every value of a repeated parameter
     fault: Fault | None = None
     extra_headers: dict[str, str] = field(default_factory=dict)
 
@@ -245,7 +261,8 @@ class _Handler(BaseHTTPRequestHandler):
         key = self._authenticate(operation)
         with self.emulator.state.lock:
             self.emulator.state.calls[operation] += 1
-        return _Request(operation, match.groupdict(), {k: v[-1] for k, v in parse_qs(query).items()}, body, key)
+        parsed = parse_qs(query)
+        return _Request(operation, match.groupdict(), {k: v[-1] for k, v in parsed.items()}, body, key, parsed)
 
     def _authenticate(self, operation: str) -> str:
         header = self.headers.get("Authorization") or ""
@@ -396,7 +413,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._progress(invoice)
             return 200, invoice
 
-    _op_refresh_status = _op_retrieve_invoice
+    def _op_refresh_status(self, request: _Request) -> tuple[int, Any]:
+        """FacturaAPI asks SAT again: a cancellation made at SAT's portal shows up here, not on retrieve."""
+        state = self.emulator.state
+        with state.lock:
+            invoice = self._invoice(request)
+            motive = state.cancelled_at_sat.pop(invoice["id"], None)
+            if motive and invoice["status"] == "valid":
+                invoice["cancellation"] = {"requested_at": documents.now_iso(), "motive": motive,
+                                           "substitution": None, "status": "none"}
+                _cancel_settle(invoice, "accepted")
+            self._progress(invoice)
+            return 200, invoice
 
     def _progress(self, invoice: dict[str, Any]) -> None:
         """A pending stamp or a SAT-verifying cancellation moves on as it is looked at."""
@@ -415,9 +443,13 @@ class _Handler(BaseHTTPRequestHandler):
         if page > MAX_PAGE:
             raise _error(400, "page_too_large", "La página solicitada excede el máximo de 30.")
         filters = {name: query[name] for name in ("external_id", "type", "uuid", "series") if name in query}
+        cancellation = set(request.lists.get("cancellation_status", []))
+        since = query.get("date[gte]")
         with self.emulator.state.lock:
             found = [i for i in self.emulator.state.invoices.values()
-                     if all(str(i.get(k) or "") == v for k, v in filters.items())]
+                     if all(str(i.get(k) or "") == v for k, v in filters.items())
+                     and (not cancellation or i.get("cancellation_status", "none") in cancellation)
+                     and (not since or _instant(i["date"]) >= _instant(since))]
         found.sort(key=lambda i: i["date"], reverse=True)
         total_pages = max(1, -(-len(found) // limit))
         return 200, {"page": page, "total_pages": total_pages, "total_results": len(found),
@@ -525,6 +557,14 @@ class _Handler(BaseHTTPRequestHandler):
             with emulator.state.lock:
                 emulator.state.faults.clear()
             return 200, {"ok": True}
+        match = re.match(r"^/_emulator/invoices/([^/]+)/outside_cancellation$", path)
+        if method == "POST" and match:
+            try:
+                emulator.cancel_outside(match.group(1), body.get("motive", "02"),
+                                        outcome=body.get("outcome", "accepted"), at_sat=bool(body.get("at_sat")))
+            except ValueError as exc:
+                raise _error(409, "conflict", str(exc)) from None
+            return 200, {"ok": True}
         match = re.match(r"^/_emulator/invoices/([^/]+)/cancellation$", path)
         if method == "POST" and match:
             with emulator.state.lock:
@@ -534,6 +574,14 @@ class _Handler(BaseHTTPRequestHandler):
                 _cancel_settle(invoice, body.get("outcome", "accepted"))
                 return 200, invoice
         raise _error(404, "not_found", f"No existe la ruta de control {method} {path}.")
+
+
+def _instant(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise _error(400, "invalid_request", f"Fecha inválida: {value!r}", path="date") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _cancel_settle(invoice: dict[str, Any], outcome: str) -> None:

@@ -41,6 +41,8 @@ class State:
     calls: Counter = field(default_factory=Counter)
     emails: list[dict[str, Any]] = field(default_factory=list)
     create_requests: list[dict[str, Any]] = field(default_factory=list)  # every create as it arrived
+    # Cancelled at SAT's portal, not through FacturaAPI: FacturaAPI learns it only when asked to refresh.
+    cancelled_at_sat: dict[str, str] = field(default_factory=dict)  # invoice id -> motive
     next_folio: int = 1
 
     def take_fault(self, operation: str) -> Fault | None:
