@@ -46,13 +46,14 @@ TRANSITIONS: dict[CfdiState, frozenset[CfdiState]] = {
     S.PENDING_AT_PAC: frozenset({S.STAMPED, S.FAILED, S.PENDING_AT_PAC, S.RETRYING}),
     S.AWAITING_GLOBAL: frozenset({S.QUEUED, S.STAMPED}),
     S.AWAITING_ORIGINAL: frozenset({S.QUEUED, S.NOT_APPLICABLE}),
-    S.STAMPED: frozenset({S.CANCEL_REQUESTED}),
+    S.STAMPED: frozenset({S.CANCEL_REQUESTED,
+                          S.CANCEL_PENDING, S.CANCELLED}),  # cancelled outside the app, found by the daily check
     S.FAILED: frozenset({S.QUEUED}),
     S.NEEDS_REVIEW: frozenset({S.STAMPED, S.FAILED, S.QUEUED}),
     S.CANCEL_REQUESTED: frozenset({S.CANCEL_REQUESTED, S.CANCEL_PENDING, S.CANCELLED, S.CANCEL_REJECTED}),
     S.CANCEL_PENDING: frozenset({S.CANCEL_PENDING, S.CANCELLED, S.CANCEL_REJECTED}),
     S.CANCELLED: frozenset(),
-    S.CANCEL_REJECTED: frozenset({S.CANCEL_REQUESTED}),
+    S.CANCEL_REJECTED: frozenset({S.CANCEL_REQUESTED, S.CANCEL_PENDING, S.CANCELLED}),
 }
 
 CHANGES = (
@@ -64,6 +65,9 @@ CHANGES = (
     "Awaiting Original: added for a return whose sale's CFDI is not stamped yet; it is queued when that "
     "CFDI is stamped.",
     "Stamping -> Not Applicable: the stamp job found its sale cancelled in ERPNext and nothing at FacturaAPI.",
+    "Stamped / Cancel Rejected -> Cancel Pending or Cancelled: a cancellation made outside the app (FacturaAPI's "
+    "dashboard, another integration, SAT's portal), found by the daily status check; the CFDI is marked "
+    "Cancelled Outside This System.",
 )
 
 

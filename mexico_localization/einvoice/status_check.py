@@ -1,0 +1,197 @@
+"""The daily status check: recent CFDIs as FacturaAPI and SAT see them, so a cancellation made
+outside the app (FacturaAPI's dashboard, another integration, SAT's portal) is found and flagged.
+
+Two looks, both through the audited client:
+- one listing of the window's invoices whose cancellation FacturaAPI accepted or is processing
+  (a few calls, whatever the volume), which finds everything cancelled through FacturaAPI;
+- a status refresh from SAT for the CFDIs checked longest ago, a bounded number per day, which finds
+  what was cancelled at SAT's portal, which FacturaAPI only learns when asked.
+
+A flagged CFDI moves to Cancelled (or Cancel Pending, which the sweep then polls), is marked
+Cancelled Outside This System, its sale mirrors it, and the CFDI Managers are notified. The move is
+a conditional update, so a cancellation the app itself requested in the meantime is left alone.
+Runs on the long queue, never in a request.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+import frappe
+from frappe import _
+from frappe.utils import add_days, add_to_date, now_datetime
+from frappe.utils.background_jobs import enqueue
+
+from mexico_localization.cfdi.states import CfdiState
+from mexico_localization.einvoice import records
+from mexico_localization.einvoice.settings import get_settings, make_client, secret
+from mexico_localization.einvoice.timeutil import to_site_time
+from mexico_localization.facturapi import Exchange, FacturapiError, RateLimited
+
+S = CfdiState
+WINDOW_DAYS = 35          # the open month and the one before: what month-end reconciliation looks at
+REFRESH_PER_RUN = 200     # SAT refreshes per day; the oldest-checked go first, so every CFDI gets its turn
+TIME_BOX_SECONDS = 1200   # well inside the long queue's timeout
+WATCHED = (S.STAMPED.value, S.CANCEL_REJECTED.value)
+POLL_PENDING_AFTER_SECONDS = 300
+JOB = "mexico_localization.einvoice.status_check.check_recent_cfdis"
+
+
+def enqueue_status_check() -> None:
+    """Scheduler (daily): the check itself runs on `long`, one at a time."""
+    enqueue(JOB, queue="long", job_id="cfdi:status-check", deduplicate=True, timeout=TIME_BOX_SECONDS + 300)
+
+
+class _Hook:
+    """The client's exchange hook, pointed at whichever log the current look writes to."""
+
+    def __init__(self) -> None:
+        self.log = records.ExchangeLog()
+
+    def __call__(self, exchange: Exchange) -> None:
+        self.log(exchange)
+
+
+def check_recent_cfdis(now: datetime | None = None, refresh_limit: int = REFRESH_PER_RUN) -> list[str]:
+    """The job: returns the CFDIs it flagged as cancelled outside the app."""
+    settings = get_settings()
+    if not settings.enable_e_invoice or not settings.server_url:
+        return []
+    now = now or now_datetime()
+    since = add_days(now, -WINDOW_DAYS)
+    watched = {row.facturapi_id: row for row in frappe.get_all(
+        "CFDI", fields=["name", "facturapi_id", "status", "status_checked_at"],
+        filters={"status": ["in", WATCHED], "facturapi_id": ["is", "set"], "stamped_at": [">=", since],
+                 # Only this key's environment can be asked about: a Test CFDI is unknown to a Live key.
+                 "livemode": int(secret(settings).environment == "Live")})}
+    if not watched:
+        return []
+    flagged: list[str] = []
+    hook = _Hook()
+    with make_client(settings, on_exchange=hook) as client:
+        try:
+            for invoice in client.cancellations_since(since):
+                row = watched.pop(invoice.get("id"), None)
+                if row and _flag(client, hook, row, invoice):
+                    flagged.append(row.name)
+        except FacturapiError as error:
+            _record_listing(hook.log, error)
+            if isinstance(error, RateLimited):
+                return flagged
+        else:
+            _record_listing(hook.log, None)
+        flagged += _refresh_oldest(client, hook, list(watched.values()), refresh_limit)
+    return flagged
+
+
+def _refresh_oldest(client, hook: _Hook, rows: list, limit: int) -> list[str]:
+    flagged, started = [], time.monotonic()
+    rows.sort(key=lambda r: (r.status_checked_at is not None, r.status_checked_at or datetime.min))
+    for row in rows[:limit]:
+        if time.monotonic() - started > TIME_BOX_SECONDS:
+            break
+        hook.log = records.ExchangeLog("CFDI", row.name)
+        try:
+            invoice = client.refresh_invoice_status(row.facturapi_id)
+        except FacturapiError as error:
+            _record_checked(row.name, hook.log, error)
+            if isinstance(error, RateLimited):
+                break  # tomorrow's run goes on from here: these rows are still the oldest checked
+            continue
+        if _cancelled_outside(invoice) and _flag(client, hook, row, invoice):
+            flagged.append(row.name)
+        else:
+            _record_checked(row.name, hook.log, None)
+    return flagged
+
+
+def _cancelled_outside(invoice: dict[str, Any]) -> bool:
+    return invoice.get("status") == "canceled" or invoice.get("cancellation_status") in ("pending", "verifying")
+
+
+def _flag(client, hook: _Hook, row, invoice: dict[str, Any]) -> bool:
+    """Moves the CFDI to what FacturaAPI says, if it is still one the app has not touched since."""
+    cancelled = invoice.get("status") == "canceled"
+    receipt = None
+    if cancelled:
+        previous, hook.log = hook.log, records.ExchangeLog("CFDI", row.name)
+        try:
+            receipt = client.download_cancellation_receipt(row.facturapi_id, "xml")
+        except FacturapiError:
+            receipt = None  # its Integration Request says why; the CFDI is flagged all the same
+        downloads, hook.log = hook.log, previous
+    else:
+        downloads = records.ExchangeLog("CFDI", row.name)
+    state = S.CANCELLED if cancelled else S.CANCEL_PENDING
+    frappe.db.sql("update `tabCFDI` set status=%s where name=%s and status in %s",
+                  (state.value, row.name, WATCHED))
+    if frappe.db._cursor.rowcount != 1:  # the app moved it meanwhile (its own cancellation, say)
+        frappe.db.rollback()
+        downloads.write()
+        frappe.db.commit()
+        return False
+    cancellation = invoice.get("cancellation") or {}
+    found_on = frappe.utils.format_datetime(now_datetime())
+    note = (_("Cancelled outside this system (FacturaAPI's dashboard, another integration or SAT's portal); found "
+              "by the daily status check on {0}.") if cancelled else
+            _("A cancellation requested outside this system (FacturaAPI's dashboard, another integration or SAT's "
+              "portal) is waiting for the receiver or SAT; found by the daily status check on {0}.")).format(found_on)
+    values = {"status": state.value, "cancelled_outside_app": 1, "status_checked_at": now_datetime(),
+              "cancellation_status": invoice.get("cancellation_status") or "",
+              "cancellation_motive": cancellation.get("motive") or "",
+              "substitution_uuid": cancellation.get("substitution") or cancellation.get("substitutionUUID") or "",
+              "claimed_at": None, "attempt_count": 0, "last_error_code": "cancelled_outside_app",
+              "last_error": note, "review_note": note,
+              "next_attempt_at": None if cancelled else add_to_date(now_datetime(),
+                                                                    seconds=POLL_PENDING_AFTER_SECONDS)}
+    if cancelled:
+        values["cancelled_at"] = to_site_time(invoice.get("canceled_at")) or now_datetime()
+    log = records.ExchangeLog("CFDI", row.name)
+    log.exchanges = hook.log.exchanges if hook.log.reference_name == row.name else []
+    log.exchanges += downloads.exchanges
+
+    def also(cfdi) -> None:
+        from mexico_localization.einvoice.stamping import attach, mirror
+        if receipt:
+            cfdi.db_set("cancellation_receipt_file", attach(cfdi.name, f"{cfdi.uuid}-acuse.xml", receipt),
+                        update_modified=False)
+        mirror(cfdi)
+        cfdi.add_comment("Comment", note)
+        _notify_managers(cfdi.name, note)
+
+    records.record_cfdi_call(row.name, log, outcome=state.value, values=values, also=also)
+    if hook.log.reference_name == row.name:
+        hook.log = records.ExchangeLog()
+    return True
+
+
+def _notify_managers(cfdi: str, note: str) -> None:
+    subject = _("CFDI {0} was cancelled outside this system").format(cfdi)
+    for user in managers():
+        frappe.get_doc({"doctype": "Notification Log", "for_user": user, "type": "Alert", "document_type": "CFDI",
+                        "document_name": cfdi, "subject": subject, "email_content": note}
+                       ).insert(ignore_permissions=True)
+
+
+def managers() -> list[str]:
+    return frappe.db.sql_list("""select distinct u.name from `tabUser` u join `tabHas Role` r on r.parent = u.name
+        where r.parenttype = 'User' and r.role = 'CFDI Manager' and u.enabled = 1""")
+
+
+def _record_listing(log: records.ExchangeLog, error: FacturapiError | None) -> None:
+    log.write()
+    if error is not None:
+        records.error_log(_("CFDI status check: FacturaAPI's listing failed"), error)
+    frappe.db.commit()
+
+
+def _record_checked(cfdi: str, log: records.ExchangeLog, error: FacturapiError | None) -> None:
+    """A look that changed nothing: its Integration Request, and when the CFDI was last asked about."""
+    log.write()
+    if error is not None:
+        records.error_log(_("CFDI {0}: status check failed").format(cfdi), error, "CFDI", cfdi)
+    else:
+        frappe.db.set_value("CFDI", cfdi, "status_checked_at", now_datetime(), update_modified=False)
+    frappe.db.commit()
