@@ -10,6 +10,8 @@ from mexico_localization.tests.pos_fixtures import NOMINATIVE, pos_invoice
 from mexico_localization.tests.stamping_utils import StampingTestCase
 from mexico_localization.tests.utils import make_user
 
+REPORTS = ("CFDI Audit Trail", "FacturaAPI Calls", "Pending Payment Complements", "CFDI Reconciliation")
+
 
 def rows(report: str, filters: dict) -> list[dict]:
     return [r for r in run(report, filters, ignore_prepared_report=True)["result"] if isinstance(r, dict)]
@@ -44,8 +46,23 @@ class TestReports(StampingTestCase):
     def test_reports_refuse_users_without_a_cfdi_role(self):
         frappe.set_user(make_user("ml-report-nobody@example.com", ["Accounts User"]))
         try:
-            for report in ("CFDI Audit Trail", "FacturaAPI Calls", "Pending Payment Complements"):
+            for report in REPORTS:
                 with self.assertRaises(frappe.PermissionError, msg=report):
                     run(report, {})
+        finally:
+            frappe.set_user("Administrator")
+
+    def test_an_auditor_with_no_other_role_reads_every_report(self):
+        """Frappe refuses a report whose Link columns name a doctype the reader cannot read: the
+        reports' POS Invoice, Customer and Sales Invoice columns must not be Links."""
+        sale = pos_invoice(NOMINATIVE, [("ML-CAFE", 1, 90)])
+        frappe.db.commit()
+        stamp(sale.mx_cfdi)
+        frappe.set_user(make_user("ml-report-auditor@example.com", ["CFDI Auditor"]))
+        try:
+            for report in REPORTS:
+                result = run(report, {}, ignore_prepared_report=True)["result"]
+                if report != "Pending Payment Complements":
+                    self.assertTrue(result, report)
         finally:
             frappe.set_user("Administrator")

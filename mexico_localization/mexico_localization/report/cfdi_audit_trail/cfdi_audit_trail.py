@@ -14,8 +14,7 @@ def columns() -> list[dict]:
     return [
         {"fieldname": "name", "label": _("CFDI"), "fieldtype": "Link", "options": "CFDI", "width": 190},
         {"fieldname": "cfdi_type", "label": _("Type"), "fieldtype": "Data", "width": 60},
-        {"fieldname": "reference_doctype", "label": _("Document Type"), "fieldtype": "Link", "options": "DocType",
-         "width": 110},
+        {"fieldname": "reference_doctype", "label": _("Document Type"), "fieldtype": "Data", "width": 110},
         {"fieldname": "reference_name", "label": _("Document"), "fieldtype": "Dynamic Link",
          "options": "reference_doctype", "width": 170},
         {"fieldname": "status", "label": _("Status"), "fieldtype": "Data", "width": 110},

@@ -24,7 +24,7 @@ def columns() -> list[dict]:
         {"fieldname": "duration_ms", "label": _("ms"), "fieldtype": "Int", "width": 70},
         {"fieldname": "status", "label": _("Status"), "fieldtype": "Data", "width": 90},
         {"fieldname": "error_code", "label": _("Error Code"), "fieldtype": "Data", "width": 170},
-        {"fieldname": "reference_doctype", "label": _("Document Type"), "fieldtype": "Link", "options": "DocType",
+        {"fieldname": "reference_doctype", "label": _("Document Type"), "fieldtype": "Data",
          "width": 100},
         {"fieldname": "reference_docname", "label": _("Document"), "fieldtype": "Dynamic Link",
          "options": "reference_doctype", "width": 190},

@@ -7,6 +7,7 @@ from frappe import _
 from frappe.utils import getdate, nowdate
 
 from mexico_localization.cfdi.payment_complement import complement_deadline
+from mexico_localization.einvoice.report_columns import document
 
 
 def execute(filters: dict | None = None) -> tuple[list[dict], list[dict]]:
@@ -16,12 +17,11 @@ def execute(filters: dict | None = None) -> tuple[list[dict], list[dict]]:
 
 def columns() -> list[dict]:
     return [
-        {"fieldname": "payment_doctype", "label": _("Payment Type"), "fieldtype": "Link", "options": "DocType",
-         "width": 120},
+        {"fieldname": "payment_doctype", "label": _("Payment Type"), "fieldtype": "Data", "width": 120},
         {"fieldname": "payment", "label": _("Payment"), "fieldtype": "Dynamic Link", "options": "payment_doctype",
          "width": 180},
         {"fieldname": "paid_on", "label": _("Paid On"), "fieldtype": "Date", "width": 100},
-        {"fieldname": "customer", "label": _("Customer"), "fieldtype": "Link", "options": "Customer", "width": 160},
+        document("customer", _("Customer"), "Customer"),
         {"fieldname": "amount", "label": _("Amount"), "fieldtype": "Currency", "width": 110},
         {"fieldname": "complement", "label": _("Payment Complement"), "fieldtype": "Link", "options": "CFDI",
          "width": 180},
