@@ -50,8 +50,13 @@ scheduler_events = {
         "5 * * * *": ["mexico_localization.einvoice.global_invoices.issue_due_globals"],
         # Tamper evidence: yesterday's CFDI events sealed and chained, never in a request.
         "15 0 * * *": ["mexico_localization.einvoice.audit.seal_days"],
+        # Cancellations made outside the app (FacturaAPI's dashboard, SAT's portal), found and flagged.
+        "30 2 * * *": ["mexico_localization.einvoice.status_check.enqueue_status_check"],
     },
 }
+
+# Report cells that link only for readers of the linked doctype (einvoice/report_columns.py).
+app_include_js = ["/assets/mexico_localization/js/cfdi_reports.js"]
 
 doctype_js = {"POS Invoice": "public/js/pos_invoice.js"}
 doctype_list_js = {"POS Invoice": "public/js/pos_invoice_list.js"}

@@ -45,11 +45,15 @@ def declared_strings() -> set[str]:
         found.update(filter(None, [doctype["name"], doctype.get("description")]))
         for field in doctype["fields"]:
             found.update(filter(None, [field.get("label"), field.get("description")]))
-    problems = (APP / "cfdi" / "problems.py").read_text(encoding="utf-8")
-    tree = ast.parse(problems)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "T":
-            found.update(v.value for v in node.value.values if isinstance(v, ast.Constant))
+    from mexico_localization.cfdi import problems, reconciliation
+
+    found.update(problems.T.values(), reconciliation.FINDINGS.values(), reconciliation.ROADS)
+    for kind in ("number_card", "workspace"):
+        for path in (APP / "mexico_localization" / kind).rglob("*.json"):
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            found.update(filter(None, [doc.get("label"), doc.get("title")]))
+            for row in doc.get("links", []) + doc.get("shortcuts", []) + doc.get("number_cards", []):
+                found.add(row["label"])
     fields = (APP / "einvoice" / "custom_fields.py").read_text(encoding="utf-8")
     for node in ast.walk(ast.parse(fields)):
         if isinstance(node, ast.Dict):

@@ -85,6 +85,9 @@ def ping_warnings(result: PingResult, settings) -> list[str]:
     if result.key_environment == "Test":
         warnings.append(_("This is a Test key: CFDIs are stamped in FacturaAPI's Test environment and have no "
                           "fiscal validity (PRUEBA – sin validez fiscal)."))
+    if (result.emulator or result.key_environment == "Test") and settings.production_site:
+        warnings.append(_("This site is marked Production Site, but this connection stamps nothing with fiscal "
+                          "value: use the Live key and FacturaAPI's server."))
     if result.key_environment == "User":
         warnings.append(_("This is a user key (sk_user_): stamping needs an organization key, sk_test_ or sk_live_."))
     if org and not org.get("is_production_ready"):

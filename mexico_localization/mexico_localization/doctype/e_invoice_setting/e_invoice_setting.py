@@ -24,6 +24,10 @@ class EInvoiceSetting(Document):
             frappe.throw(_(problem), title=_("FacturaAPI Server URL"))
         self._validate_new_key()
         self._validate_limits()
+        if not cint(self.production_site):
+            self.production_since = None
+        elif not self.production_since:
+            self.production_since = now_datetime()
         if cint(self.enable_e_invoice):
             if not self.company:
                 frappe.throw(_("Choose the Issuing Company before enabling E Invoice."))
