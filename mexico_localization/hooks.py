@@ -38,6 +38,7 @@ doc_events = {
         "before_cancel": "mexico_localization.einvoice.complements.before_payment_cancel",
     },
     "Customer": {"validate": "mexico_localization.einvoice.master_validation.validate_customer"},
+    "File": {"on_trash": "mexico_localization.einvoice.setup.protect_cfdi_file"},
     "Item": {"validate": "mexico_localization.einvoice.master_validation.validate_product_key"},
     "Item Group": {"validate": "mexico_localization.einvoice.master_validation.validate_product_key"},
     "UOM": {"validate": "mexico_localization.einvoice.master_validation.validate_unit_key"},

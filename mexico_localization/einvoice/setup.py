@@ -14,6 +14,9 @@ ROLES = {
     CFDI_AUDITOR: "Finance and audit: reads CFDIs, FacturaAPI Integration Requests and CFDI reports.",
 }
 ALLOW_UNINSTALL_KEY = "mexico_localization_allow_uninstall_with_cfdi"
+# Frappe clears Integration Requests after 90 days and Error Logs after 14: too soon for the evidence of
+# a year's CFDI calls (README "Retention"). Raised once, at install; an administrator's later choice stands.
+AUDIT_LOG_DAYS = {"Integration Request": 400, "Error Log": 90}
 
 
 def before_install() -> None:
@@ -22,6 +25,7 @@ def before_install() -> None:
 
 def after_install() -> None:
     after_migrate()
+    keep_audit_logs()
 
 
 def after_migrate() -> None:
@@ -29,6 +33,26 @@ def after_migrate() -> None:
     grant_integration_request_access()
     catalog_sync.sync()
     custom_fields.make()
+
+
+def keep_audit_logs() -> None:
+    """Log Settings keeps FacturaAPI's calls and failures at least AUDIT_LOG_DAYS days."""
+    settings = frappe.get_single("Log Settings")
+    for doctype, days in AUDIT_LOG_DAYS.items():
+        row = next((r for r in settings.logs_to_clear if r.ref_doctype == doctype), None)
+        if row is None:
+            settings.append("logs_to_clear", {"ref_doctype": doctype, "days": days})
+        elif int(row.days or 0) < days:
+            row.days = days
+    settings.save(ignore_permissions=True)
+
+
+def protect_cfdi_file(file, method: str | None = None) -> None:
+    """File on_trash: the SAT-sealed XML, PDF and acuse of a CFDI are part of the fiscal record."""
+    if file.attached_to_doctype == "CFDI" and not frappe.flags.in_uninstall:
+        frappe.throw(_("This file belongs to CFDI {0}: fiscal records and their XML are kept (CFF art. 30) and "
+                       "cannot be deleted.").format(file.attached_to_name), frappe.PermissionError,
+                     title=_("Not allowed"))
 
 
 def make_roles() -> None:

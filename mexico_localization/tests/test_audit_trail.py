@@ -71,3 +71,39 @@ class TestAuditTrail(StampingTestCase):
             frappe.set_user("Administrator")
         self.assertIn("mexico_localization.einvoice.audit.seal_days",
                       frappe.get_hooks("scheduler_events")["cron"]["15 0 * * *"])
+
+    def test_a_cfdi_and_its_sealed_xml_cannot_be_deleted_nor_edited_through_rest(self):
+        cfdi = self.stamped_sale()
+        xml = frappe.get_doc("File", {"file_url": cfdi.xml_file, "attached_to_name": cfdi.name})
+        self.assertIn(b"<?xml", xml.get_content() if isinstance(xml.get_content(), bytes)
+                      else xml.get_content().encode())
+        with self.assertRaises(frappe.PermissionError):
+            frappe.delete_doc("File", xml.name, ignore_permissions=True)
+        with self.assertRaises(frappe.PermissionError):
+            frappe.delete_doc("CFDI", cfdi.name, ignore_permissions=True)
+        frappe.db.rollback()
+        self.assertTrue(frappe.db.exists("File", xml.name))
+        # Nobody holds write or delete on CFDI: REST's PUT and DELETE are refused even to a CFDI Manager.
+        frappe.set_user(make_user("ml-audit-manager@example.com", ["CFDI Manager", "Accounts Manager"]))
+        try:
+            self.assertFalse(frappe.has_permission("CFDI", "write", cfdi.name))
+            self.assertFalse(frappe.has_permission("CFDI", "delete", cfdi.name))
+            self.assertTrue(frappe.has_permission("CFDI", "read", cfdi.name))
+        finally:
+            frappe.set_user("Administrator")
+
+    def test_install_keeps_facturapi_calls_and_failures_long_enough(self):
+        from mexico_localization.einvoice.setup import AUDIT_LOG_DAYS, keep_audit_logs
+
+        settings = frappe.get_single("Log Settings")
+        for row in settings.logs_to_clear:
+            if row.ref_doctype == "Integration Request":
+                row.days = 30  # an administrator had lowered it
+            if row.ref_doctype == "Error Log":
+                row.days = 3650  # ... and raised this one
+        settings.save(ignore_permissions=True)
+        keep_audit_logs()
+        kept = dict(frappe.db.sql("select ref_doctype, days from `tabLogs To Clear` where parent='Log Settings'"))
+        self.assertEqual(kept["Integration Request"], AUDIT_LOG_DAYS["Integration Request"])
+        self.assertEqual(kept["Error Log"], 3650, "a longer retention is never shortened")
+        frappe.db.rollback()
