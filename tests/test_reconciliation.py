@@ -116,3 +116,12 @@ def test_complements_must_declare_what_erpnext_received():
     assert (gap.code, gap.params) == ("uncomplemented_payment", {"amount": "500.00"})
     over = complement_gap(Decimal("0"), Decimal("1160"))
     assert (over.code, over.params) == ("overcomplemented", {"amount": "1,160.00"})
+
+
+def test_a_sale_whose_cfdi_record_is_gone_is_flagged():
+    orphan = replace(STAMPED, cfdi=None, cfdi_status=None, sale_status="Stamped")
+    [finding] = findings(orphan, live_site=False)
+    assert finding.code == "record_missing" and "Stamped" in finding.template.format(**finding.params)
+    assert not has_valid_cfdi(orphan, live_site=False)
+    for waiting in ("Not Applicable", "Awaiting Global", ""):
+        assert "record_missing" not in codes(replace(orphan, sale_status=waiting))

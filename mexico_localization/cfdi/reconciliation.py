@@ -19,6 +19,8 @@ CENT = Decimal("0.01")
 
 NOMINATIVE, GLOBAL, CREDIT_NOTE, NETTED, NONE = "Nominative", "Global", "Credit note", "Netted into global", "No CFDI"
 ROADS = (NOMINATIVE, GLOBAL, CREDIT_NOTE, NETTED, NONE)
+# A sale in these states has no CFDI row yet (or never will); in any other, its mirror names one.
+NO_RECORD_YET = ("", S.NOT_APPLICABLE.value, S.AWAITING_GLOBAL.value)
 
 FINDINGS = {
     "cancelled_sale_valid_cfdi": "The sale was cancelled in ERPNext but its CFDI {cfdi} is still valid at SAT: "
@@ -34,6 +36,8 @@ FINDINGS = {
     "failed": "Its CFDI {cfdi} failed: {error}",
     "needs_review": "Its CFDI {cfdi} needs review: FacturaAPI may hold two CFDIs for it.",
     "no_cfdi": "No CFDI: {reason}",
+    "record_missing": "The sale says its CFDI is {status}, but no CFDI record is linked to it: the fiscal record "
+                      "may have been removed. Check the CFDI Audit Trail and Verify audit trail.",
     "cancel_in_progress": "A cancellation of its CFDI {cfdi} is in progress ({status}).",
     "uncomplemented_payment": "ERPNext has received {amount} more than its payment complements declare: "
                               "a payment has no complement.",
@@ -87,7 +91,9 @@ def findings(s: SaleCfdi, *, live_site: bool) -> list[Finding]:
     valid = status in {v.value for v in VALID_AT_SAT}
     cfdi = {"cfdi": s.cfdi or ""}
     if s.cancelled:
-        return [Finding("cancelled_sale_valid_cfdi", cfdi, False)] if valid else []
+        return [Finding("cancelled_sale_valid_cfdi", cfdi, False)] if valid and s.cfdi else []
+    if not s.cfdi and s.sale_status not in NO_RECORD_YET:
+        return [Finding("record_missing", {"status": s.sale_status}, False)]
     if valid:
         found = []
         if live_site and not s.livemode:

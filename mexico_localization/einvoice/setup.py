@@ -31,6 +31,7 @@ def after_install() -> None:
 def after_migrate() -> None:
     make_roles()
     grant_integration_request_access()
+    grant_report_filter_access()
     catalog_sync.sync()
     custom_fields.make()
 
@@ -71,6 +72,20 @@ def grant_integration_request_access() -> None:
             update_permission_property("Integration Request", role, 0, ptype, 1, validate=False)
 
 
+# The CFDI reports filter by these: Frappe refuses a Link filter whose doctype the user may not select.
+FILTER_DOCTYPES = ("Company", "POS Profile")
+
+
+def grant_report_filter_access() -> None:
+    """Select (pick in a filter, never read) on the reports' filter doctypes, for the CFDI roles."""
+    for doctype in FILTER_DOCTYPES:
+        for role in ROLES:
+            if frappe.db.exists("Custom DocPerm", {"parent": doctype, "role": role, "permlevel": 0}):
+                continue  # a rule an administrator made, or ours from an earlier migrate: left as it is
+            add_permission(doctype, role, 0, "select")
+            update_permission_property(doctype, role, 0, "read", 0, validate=False)
+
+
 def before_uninstall() -> None:
     """Frappe drops the app's tables on uninstall: refuse while fiscal records exist."""
     count = frappe.db.count("CFDI") if frappe.db.table_exists("CFDI") else 0
@@ -86,5 +101,7 @@ def before_uninstall() -> None:
 def after_uninstall() -> None:
     custom_fields.remove()
     for role in ROLES:
-        frappe.db.delete("Custom DocPerm", {"parent": "Integration Request", "role": role})
-    frappe.clear_cache(doctype="Integration Request")
+        frappe.db.delete("Custom DocPerm", {"parent": ["in", ["Integration Request", *FILTER_DOCTYPES]],
+                                            "role": role})
+    for doctype in ("Integration Request", *FILTER_DOCTYPES):
+        frappe.clear_cache(doctype=doctype)

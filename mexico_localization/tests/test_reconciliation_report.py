@@ -188,5 +188,20 @@ class TestReconciliationReport(StampingTestCase):
         frappe.set_user(make_user("ml-reconcile-auditor@example.com", ["CFDI Auditor"]))
         try:
             self.assertTrue(run("CFDI Reconciliation", {"pos_profile": PROFILE}, ignore_prepared_report=True)["result"])
+            # The report's filters are Links: an auditor may pick a POS Profile or Company, never read one.
+            from frappe.desk.search import search_link
+            for doctype, value in (("POS Profile", PROFILE), ("Company", self.shop.company)):
+                self.assertTrue(frappe.has_permission(doctype, "select"), doctype)
+                self.assertFalse(frappe.has_permission(doctype, "read"), doctype)
+                self.assertIn(value, [r["value"] for r in search_link(doctype, value[:6])], doctype)
         finally:
             frappe.set_user("Administrator")
+
+    def test_a_sale_whose_cfdi_record_was_removed_is_flagged(self):
+        sale = self.sale()
+        stamp(sale.mx_cfdi)
+        frappe.db.set_value("POS Invoice", sale.name, "mx_cfdi", None)  # as a deleted record would leave it
+        frappe.db.commit()
+        row = self.sales()[sale.name]
+        self.assertEqual((row["road"], row["valid_cfdi"]), ("No CFDI", 0))
+        self.assertTrue(row["finding"].startswith("The sale says its CFDI is Stamped, but no CFDI record"))
