@@ -18,10 +18,11 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import frappe
 from frappe import _
-from frappe.utils import add_days, add_to_date, now_datetime
+from frappe.utils import add_days, add_to_date, get_datetime, get_system_timezone, now_datetime
 from frappe.utils.background_jobs import enqueue
 
 from mexico_localization.cfdi.states import CfdiState
@@ -72,7 +73,7 @@ def check_recent_cfdis(now: datetime | None = None, refresh_limit: int = REFRESH
     hook = _Hook()
     with make_client(settings, on_exchange=hook) as client:
         try:
-            for invoice in client.cancellations_since(since):
+            for invoice in client.cancellations_since(_aware(since)):
                 row = watched.pop(invoice.get("id"), None)
                 if row and _flag(client, hook, row, invoice):
                     flagged.append(row.name)
@@ -84,6 +85,11 @@ def check_recent_cfdis(now: datetime | None = None, refresh_limit: int = REFRESH
             _record_listing(hook.log, None)
         flagged += _refresh_oldest(client, hook, list(watched.values()), refresh_limit)
     return flagged
+
+
+def _aware(moment: datetime) -> datetime:
+    """A site-time datetime with the site's zone, so the client sends the right UTC instant."""
+    return get_datetime(moment).replace(tzinfo=ZoneInfo(get_system_timezone()))
 
 
 def _refresh_oldest(client, hook: _Hook, rows: list, limit: int) -> list[str]:
