@@ -26,6 +26,9 @@ has_permission = {
     "Integration Request": "mexico_localization.einvoice.permissions.integration_request_has_permission",
 }
 
+# A CFDI's sealed XML, PDF and acuse cannot be deleted (einvoice/files.py).
+override_doctype_class = {"File": "mexico_localization.einvoice.files.CFDIProtectedFile"}
+
 doc_events = {
     "POS Invoice": {
         "validate": "mexico_localization.einvoice.till.validate_pos_invoice",
@@ -38,7 +41,6 @@ doc_events = {
         "before_cancel": "mexico_localization.einvoice.complements.before_payment_cancel",
     },
     "Customer": {"validate": "mexico_localization.einvoice.master_validation.validate_customer"},
-    "File": {"on_trash": "mexico_localization.einvoice.setup.protect_cfdi_file"},
     "Item": {"validate": "mexico_localization.einvoice.master_validation.validate_product_key"},
     "Item Group": {"validate": "mexico_localization.einvoice.master_validation.validate_product_key"},
     "UOM": {"validate": "mexico_localization.einvoice.master_validation.validate_unit_key"},

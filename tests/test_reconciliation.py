@@ -37,6 +37,7 @@ def test_each_road_is_named_by_what_the_sale_points_to():
     assert road(replace(ticket, is_return=True)) == NETTED
     assert road(replace(STAMPED, is_return=True)) == CREDIT_NOTE
     assert road(replace(STAMPED, cfdi=None, cfdi_status=None, sale_status="Awaiting Global")) == GLOBAL
+    assert road(replace(STAMPED, cfdi=None, cfdi_status=None, sale_status="Awaiting Global", is_return=True)) == NETTED
     assert road(replace(STAMPED, cfdi=None, cfdi_status=None, sale_status="Not Applicable")) == NONE
 
 

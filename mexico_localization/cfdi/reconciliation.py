@@ -75,7 +75,9 @@ class SaleCfdi:
 
 def road(s: SaleCfdi) -> str:
     if not s.cfdi:
-        return GLOBAL if s.sale_status == S.AWAITING_GLOBAL.value and not s.is_return else NONE
+        if s.sale_status != S.AWAITING_GLOBAL.value:
+            return NONE
+        return NETTED if s.is_return else GLOBAL
     if s.is_global:
         return NETTED if s.is_return else GLOBAL
     return CREDIT_NOTE if s.is_return else NOMINATIVE

@@ -80,24 +80,29 @@ def _json(value: Any) -> str:
 
 
 def record_cfdi_call(cfdi_name: str, log: ExchangeLog, *, outcome: str, values: dict[str, Any] | None = None,
-                     error: BaseException | None = None, also: Callable[[Any], None] | None = None) -> None:
+                     error: BaseException | None = None, also: Callable[[Any], None] | None = None,
+                     only_from: tuple[str, ...] | None = None) -> bool:
     """The record step of every CFDI operation, in one short transaction that commits once.
 
     Writes the call's Integration Requests, one CFDI Attempt per exchange (linked to its request),
     an Error Log when `error` is given, the CFDI's new `values`, and whatever `also(cfdi)` writes
     (the invoice's mirror fields, files). Any failure rolls everything back: no half-written record.
     A deadlock or lock timeout is tried again: FacturaAPI's answer is known and must not be lost.
+    With `only_from`, the CFDI is changed only if, under its row lock, it is still in one of those
+    states (checked again on every try); otherwise only the Integration Requests are written and
+    False is returned.
     """
     for attempt in range(1, RECORD_TRIES + 1):
         try:
-            _write_cfdi_call(cfdi_name, log, outcome, values or {}, error, also)
+            changed = _write_cfdi_call(cfdi_name, log, outcome, values or {}, error, also, only_from)
             frappe.db.commit()
-            return
+            return changed
         except Exception as exc:
             frappe.db.rollback()
             if attempt == RECORD_TRIES or not _is_transient(exc):
                 raise
             time.sleep(0.2 * attempt)
+    return False  # not reached: the last try returns or raises
 
 
 RECORD_TRIES = 4
@@ -108,9 +113,11 @@ def _is_transient(exc: Exception) -> bool:
     return isinstance(exc, (frappe.QueryDeadlockError, frappe.QueryTimeoutError))
 
 
-def _write_cfdi_call(cfdi_name, log, outcome, values, error, also) -> None:
+def _write_cfdi_call(cfdi_name, log, outcome, values, error, also, only_from) -> bool:
     names = log.write()
     cfdi = frappe.get_doc("CFDI", cfdi_name, for_update=True)
+    if only_from is not None and cfdi.status not in only_from:
+        return False
     for exchange, request_name in zip(log.exchanges, names, strict=True):
         cfdi.append("attempts", {
             "attempted_at": frappe.utils.now_datetime(), "operation": exchange.operation, "outcome": outcome,
@@ -126,6 +133,7 @@ def _write_cfdi_call(cfdi_name, log, outcome, values, error, also) -> None:
     cfdi.save()
     if also is not None:
         also(cfdi)
+    return True
 
 
 def error_code(error: BaseException | None) -> str:

@@ -48,14 +48,6 @@ def keep_audit_logs() -> None:
     settings.save(ignore_permissions=True)
 
 
-def protect_cfdi_file(file, method: str | None = None) -> None:
-    """File on_trash: the SAT-sealed XML, PDF and acuse of a CFDI are part of the fiscal record."""
-    if file.attached_to_doctype == "CFDI" and not frappe.flags.in_uninstall:
-        frappe.throw(_("This file belongs to CFDI {0}: fiscal records and their XML are kept (CFF art. 30) and "
-                       "cannot be deleted.").format(file.attached_to_name), frappe.PermissionError,
-                     title=_("Not allowed"))
-
-
 def make_roles() -> None:
     for role, description in ROLES.items():
         if not frappe.db.exists("Role", role):

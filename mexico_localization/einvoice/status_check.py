@@ -56,35 +56,47 @@ class _Hook:
 
 
 def check_recent_cfdis(now: datetime | None = None, refresh_limit: int = REFRESH_PER_RUN) -> list[str]:
-    """The job: returns the CFDIs it flagged as cancelled outside the app."""
+    """The job: returns the CFDIs it found cancelled since the app last knew them valid."""
     settings = get_settings()
     if not settings.enable_e_invoice or not settings.server_url:
         return []
     now = now or now_datetime()
     since = add_days(now, -WINDOW_DAYS)
     watched = {row.facturapi_id: row for row in frappe.get_all(
-        "CFDI", fields=["name", "facturapi_id", "status", "status_checked_at"],
+        "CFDI", fields=["name", "facturapi_id", "status", "status_checked_at", "cancellation_motive"],
         filters={"status": ["in", WATCHED], "facturapi_id": ["is", "set"], "stamped_at": [">=", since],
                  # Only this key's environment can be asked about: a Test CFDI is unknown to a Live key.
                  "livemode": int(secret(settings).environment == "Live")})}
+    frappe.db.commit()  # no read snapshot held open across the HTTP calls
     if not watched:
         return []
-    flagged: list[str] = []
     hook = _Hook()
     with make_client(settings, on_exchange=hook) as client:
-        try:
-            for invoice in client.cancellations_since(_aware(since)):
-                row = watched.pop(invoice.get("id"), None)
-                if row and _flag(client, hook, row, invoice):
-                    flagged.append(row.name)
-        except FacturapiError as error:
-            _record_listing(hook.log, error)
-            if isinstance(error, RateLimited):
-                return flagged
-        else:
-            _record_listing(hook.log, None)
-        flagged += _refresh_oldest(client, hook, list(watched.values()), refresh_limit)
+        found, stop = _listing(client, hook, since, watched)
+        flagged = [row.name for row, invoice in found if _flag_safely(client, hook, row, invoice)]
+        if not stop:
+            flagged += _refresh_oldest(client, hook, list(watched.values()), refresh_limit)
     return flagged
+
+
+def _listing(client, hook: _Hook, since: datetime, watched: dict) -> tuple[list, bool]:
+    """The window's invoices FacturaAPI holds as cancelled or being cancelled that the app holds
+    valid (taken out of `watched`), and whether a 429 says to stop for today."""
+    found, stop, error = [], False, None
+    hook.log = records.ExchangeLog()
+    try:
+        for invoice in client.cancellations_since(_aware(since)):
+            row = watched.pop(invoice.get("id"), None)
+            if row:
+                found.append((row, invoice))
+    except FacturapiError as exc:
+        error, stop = exc, isinstance(exc, RateLimited)
+    finally:
+        hook.log.write()
+        if error is not None:
+            records.error_log(_("CFDI status check: FacturaAPI's listing failed"), error)
+        frappe.db.commit()
+    return found, stop
 
 
 def _aware(moment: datetime) -> datetime:
@@ -106,57 +118,72 @@ def _refresh_oldest(client, hook: _Hook, rows: list, limit: int) -> list[str]:
             if isinstance(error, RateLimited):
                 break  # tomorrow's run goes on from here: these rows are still the oldest checked
             continue
-        if _cancelled_outside(invoice) and _flag(client, hook, row, invoice):
-            flagged.append(row.name)
-        else:
+        if not _cancelled_at_pac(invoice):
             _record_checked(row.name, hook.log, None)
+        elif _flag_safely(client, hook, row, invoice):
+            flagged.append(row.name)
     return flagged
 
 
-def _cancelled_outside(invoice: dict[str, Any]) -> bool:
+def _cancelled_at_pac(invoice: dict[str, Any]) -> bool:
     return invoice.get("status") == "canceled" or invoice.get("cancellation_status") in ("pending", "verifying")
 
 
-def _flag(client, hook: _Hook, row, invoice: dict[str, Any]) -> bool:
-    """Moves the CFDI to what FacturaAPI says, if it is still one the app has not touched since."""
+def _flag_safely(client, hook: _Hook, row, invoice: dict[str, Any]) -> bool:
+    """One CFDI's trouble (a file, a notification) never stops the check of the others."""
+    if hook.log.reference_name != row.name:  # found by the listing: this CFDI's own calls start here
+        hook.log = records.ExchangeLog("CFDI", row.name)
+    try:
+        return _flag(client, hook.log, row, invoice)
+    except Exception as exc:
+        frappe.db.rollback()
+        records.error_log(_("CFDI {0}: status check failed").format(row.name), exc, "CFDI", row.name)
+        frappe.db.commit()
+        return False
+
+
+def _flag(client, log: records.ExchangeLog, row, invoice: dict[str, Any]) -> bool:
+    """Moves the CFDI to what FacturaAPI says, if under its row lock it is still one the app holds valid.
+
+    A cancellation whose motive is the one this app asked for (one it recorded as rejected, say after
+    running out of tries) is the app's own settling late: moved, but not called outside."""
     cancelled = invoice.get("status") == "canceled"
     receipt = None
     if cancelled:
-        previous, hook.log = hook.log, records.ExchangeLog("CFDI", row.name)
         try:
-            receipt = client.download_cancellation_receipt(row.facturapi_id, "xml")
+            receipt = client.download_cancellation_receipt(row.facturapi_id, "xml")  # recorded in `log`
         except FacturapiError:
-            receipt = None  # its Integration Request says why; the CFDI is flagged all the same
-        downloads, hook.log = hook.log, previous
-    else:
-        downloads = records.ExchangeLog("CFDI", row.name)
-    state = S.CANCELLED if cancelled else S.CANCEL_PENDING
-    frappe.db.sql("update `tabCFDI` set status=%s where name=%s and status in %s",
-                  (state.value, row.name, WATCHED))
-    if frappe.db._cursor.rowcount != 1:  # the app moved it meanwhile (its own cancellation, say)
-        frappe.db.rollback()
-        downloads.write()
-        frappe.db.commit()
-        return False
+            receipt = None  # its Integration Request says why; the CFDI moves all the same
     cancellation = invoice.get("cancellation") or {}
+    motive = cancellation.get("motive") or ""
+    ours = bool(row.cancellation_motive) and motive in ("", row.cancellation_motive)
+    state = S.CANCELLED if cancelled else S.CANCEL_PENDING
     found_on = frappe.utils.format_datetime(now_datetime())
-    note = (_("Cancelled outside this system (FacturaAPI's dashboard, another integration or SAT's portal); found "
-              "by the daily status check on {0}.") if cancelled else
-            _("A cancellation requested outside this system (FacturaAPI's dashboard, another integration or SAT's "
-              "portal) is waiting for the receiver or SAT; found by the daily status check on {0}.")).format(found_on)
-    values = {"status": state.value, "cancelled_outside_app": 1, "status_checked_at": now_datetime(),
+    if ours:
+        note = _("The cancellation this system requested is {0} at FacturaAPI; found by the daily status check "
+                 "on {1}.").format(_(state.value), found_on)
+    elif cancelled:
+        note = _("Cancelled outside this system (FacturaAPI's dashboard, another integration or SAT's portal); "
+                 "found by the daily status check on {0}.").format(found_on)
+    else:
+        note = _("A cancellation requested outside this system (FacturaAPI's dashboard, another integration or "
+                 "SAT's portal) is waiting for the receiver or SAT; found by the daily status check on {0}."
+                 ).format(found_on)
+    if cancelled and invoice.get("canceled_at"):
+        note += " " + _("FacturaAPI dates the cancellation {0}.").format(
+            frappe.utils.format_datetime(to_site_time(invoice["canceled_at"])))
+    values = {"status": state.value, "status_checked_at": now_datetime(),
               "cancellation_status": invoice.get("cancellation_status") or "",
-              "cancellation_motive": cancellation.get("motive") or "",
-              "substitution_uuid": cancellation.get("substitution") or cancellation.get("substitutionUUID") or "",
-              "claimed_at": None, "attempt_count": 0, "last_error_code": "cancelled_outside_app",
-              "last_error": note, "review_note": note,
+              "cancellation_motive": motive or row.cancellation_motive or "",
+              "claimed_at": None, "attempt_count": 0, "last_error": note, "review_note": note,
               "next_attempt_at": None if cancelled else add_to_date(now_datetime(),
                                                                     seconds=POLL_PENDING_AFTER_SECONDS)}
+    if not ours:
+        values.update({"cancelled_outside_app": 1, "last_error_code": "cancelled_outside_app",
+                       "substitution_uuid": cancellation.get("substitution") or ""})
     if cancelled:
-        values["cancelled_at"] = to_site_time(invoice.get("canceled_at")) or now_datetime()
-    log = records.ExchangeLog("CFDI", row.name)
-    log.exchanges = hook.log.exchanges if hook.log.reference_name == row.name else []
-    log.exchanges += downloads.exchanges
+        # When the app learnt it, not FacturaAPI's date: that day may already be sealed (einvoice/audit.py).
+        values["cancelled_at"] = now_datetime()
 
     def also(cfdi) -> None:
         from mexico_localization.einvoice.stamping import attach, mirror
@@ -165,12 +192,11 @@ def _flag(client, hook: _Hook, row, invoice: dict[str, Any]) -> bool:
                         update_modified=False)
         mirror(cfdi)
         cfdi.add_comment("Comment", note)
-        _notify_managers(cfdi.name, note)
+        if not ours:
+            _notify_managers(cfdi.name, note)
 
-    records.record_cfdi_call(row.name, log, outcome=state.value, values=values, also=also)
-    if hook.log.reference_name == row.name:
-        hook.log = records.ExchangeLog()
-    return True
+    return records.record_cfdi_call(row.name, log, outcome=state.value, values=values, also=also,
+                                    only_from=WATCHED)
 
 
 def _notify_managers(cfdi: str, note: str) -> None:
@@ -184,13 +210,6 @@ def _notify_managers(cfdi: str, note: str) -> None:
 def managers() -> list[str]:
     return frappe.db.sql_list("""select distinct u.name from `tabUser` u join `tabHas Role` r on r.parent = u.name
         where r.parenttype = 'User' and r.role = 'CFDI Manager' and u.enabled = 1""")
-
-
-def _record_listing(log: records.ExchangeLog, error: FacturapiError | None) -> None:
-    log.write()
-    if error is not None:
-        records.error_log(_("CFDI status check: FacturaAPI's listing failed"), error)
-    frappe.db.commit()
 
 
 def _record_checked(cfdi: str, log: records.ExchangeLog, error: FacturapiError | None) -> None:

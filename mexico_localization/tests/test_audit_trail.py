@@ -82,7 +82,9 @@ class TestAuditTrail(StampingTestCase):
         with self.assertRaises(frappe.PermissionError):
             frappe.delete_doc("CFDI", cfdi.name, ignore_permissions=True)
         frappe.db.rollback()
-        self.assertTrue(frappe.db.exists("File", xml.name))
+        kept = frappe.get_doc("File", xml.name)
+        self.assertIn(cfdi.uuid.encode(), kept.get_content() if isinstance(kept.get_content(), bytes)
+                      else kept.get_content().encode(), "the XML is still on disk, not only its File row")
         # Nobody holds write or delete on CFDI: REST's PUT and DELETE are refused even to a CFDI Manager.
         frappe.set_user(make_user("ml-audit-manager@example.com", ["CFDI Manager", "Accounts Manager"]))
         try:

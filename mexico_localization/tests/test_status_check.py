@@ -5,9 +5,11 @@ one the app is cancelling itself are left alone; every look is an Integration Re
 from __future__ import annotations
 
 import frappe
+from frappe.utils import add_days, now_datetime
 
-from mexico_localization.einvoice import api
+from mexico_localization.einvoice import api, audit, records, status_check
 from mexico_localization.einvoice.cancellation import cancel
+from mexico_localization.einvoice.settings import make_client
 from mexico_localization.einvoice.stamping import stamp
 from mexico_localization.einvoice.status_check import check_recent_cfdis
 from mexico_localization.tests.pos_fixtures import NOMINATIVE, pos_invoice
@@ -99,3 +101,54 @@ class TestStatusCheck(StampingTestCase):
         calls = dict(self.emulator.state.calls)
         self.assertEqual(check_recent_cfdis(), [])
         self.assertEqual(dict(self.emulator.state.calls), calls)
+
+    def test_a_cfdi_the_app_moved_meanwhile_is_left_alone(self):
+        """The guard holds under the row lock: the job read the CFDI as Stamped, then the app's own
+        cancellation request landed before the job recorded what FacturaAPI said."""
+        [cfdi] = self.stamped(1)
+        self.emulator.cancel_outside(cfdi.facturapi_id, "02")
+        as_read = frappe._dict(name=cfdi.name, facturapi_id=cfdi.facturapi_id, cancellation_motive="")
+        api.cancel_cfdi(cfdi.name, "03")
+        frappe.db.commit()
+        log = records.ExchangeLog("CFDI", cfdi.name)
+        with make_client(on_exchange=log) as client:
+            moved = status_check._flag(client, log, as_read, self.emulator.state.invoices[cfdi.facturapi_id])
+        self.assertFalse(moved)
+        self.assertEqual(frappe.db.get_value("CFDI", cfdi.name, ["status", "cancelled_outside_app",
+                                                                 "cancellation_motive"]), ("Cancel Requested", 0, "03"))
+        self.assertFalse(frappe.db.exists("Notification Log", {"document_name": cfdi.name}))
+
+    def test_the_apps_own_cancellation_settling_late_is_not_called_outside(self):
+        [cfdi] = self.stamped(1)
+        self.emulator.cancel_outside(cfdi.facturapi_id, "02")  # FacturaAPI accepted it after all
+        frappe.db.set_value("CFDI", cfdi.name, {"status": "Cancel Rejected", "cancellation_motive": "02"})
+        frappe.db.commit()
+        self.assertEqual(check_recent_cfdis(), [cfdi.name])
+        row = frappe.get_doc("CFDI", cfdi.name)
+        self.assertEqual((row.status, row.cancelled_outside_app), ("Cancelled", 0))
+        self.assertIn("this system requested", row.review_note)
+        self.assertFalse(frappe.db.exists("Notification Log", {"document_name": cfdi.name}))
+
+    def test_a_sealed_day_stays_intact_when_its_cancellation_is_found_later(self):
+        """FacturaAPI dates the cancellation yesterday, a day already sealed: the CFDI records when the
+        app learnt it, so Verify audit trail still passes."""
+        frappe.db.sql("delete from `tabCFDI Audit Seal`")
+        try:
+            [cfdi] = self.stamped(1)
+            yesterday = add_days(now_datetime(), -1)
+            frappe.db.set_value("CFDI", cfdi.name, "stamped_at", yesterday)
+            frappe.db.sql("update `tabCFDI Attempt` set attempted_at=%s where parent=%s", (yesterday, cfdi.name))
+            frappe.db.sql("update `tabCFDI Attempt` set attempted_at=now() where attempted_at < %s",
+                          yesterday.date())  # no day before yesterday to seal
+            frappe.db.commit()
+            self.assertTrue(audit.seal_days(until=yesterday.date()))
+            self.emulator.cancel_outside(cfdi.facturapi_id, "02")
+            self.emulator.state.invoices[cfdi.facturapi_id]["canceled_at"] = yesterday.strftime(
+                "%Y-%m-%dT%H:%M:%S.000Z")
+            self.assertEqual(check_recent_cfdis(), [cfdi.name])
+            self.assertEqual(str(frappe.db.get_value("CFDI", cfdi.name, "cancelled_at").date()),
+                             str(now_datetime().date()))
+            self.assertTrue(audit.verify_trail()["intact"])
+        finally:
+            frappe.db.sql("delete from `tabCFDI Audit Seal`")
+            frappe.db.commit()

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import frappe
 from frappe import _
-from frappe.utils import get_first_day, get_last_day, getdate
+from frappe.utils import get_datetime, get_first_day, get_last_day, getdate
 
 from mexico_localization.cfdi.money import dec
 from mexico_localization.cfdi.reconciliation import SaleCfdi, complement_gap, findings, has_valid_cfdi, road
@@ -28,9 +28,11 @@ def execute(filters: dict | None = None):
     filters.company = filters.get("company") or settings.company
     filters.from_date = getdate(filters.get("from_date") or get_first_day(getdate()))
     filters.to_date = getdate(filters.get("to_date") or get_last_day(filters.from_date))
-    sales = sale_rows(filters, live_site=bool(settings.production_site))
+    # A Test stamp has no fiscal value on a production site, from the moment it became one.
+    test_stamps_since = settings.production_since if settings.production_site else None
+    sales = sale_rows(filters, test_stamps_since)
     if filters.get("view") == BY_INVOICE:
-        data = invoice_rows(sales)
+        data = invoice_rows(sales, test_stamps_since)
         cols = invoice_columns()
     else:
         data, cols = sales, sale_columns()
@@ -74,16 +76,20 @@ def invoice_columns() -> list[dict]:
     ]
 
 
-def sale_rows(filters, live_site: bool) -> list[dict]:
-    conditions = ["pi.docstatus in (1, 2)", "pi.company = %(company)s",
-                  "pi.posting_date between %(from_date)s and %(to_date)s"]
-    if filters.get("pos_profile"):
-        conditions.append("pi.pos_profile = %(pos_profile)s")
+def sale_rows(filters, test_stamps_since=None) -> list[dict]:
+    """The sales of the period, or with `filters.consolidated_invoices`, every sale of those invoices."""
+    conditions = ["pi.docstatus in (1, 2)", "pi.company = %(company)s"]
+    if filters.get("consolidated_invoices"):
+        conditions.append("pi.consolidated_invoice in %(consolidated_invoices)s")
+    else:
+        conditions.append("pi.posting_date between %(from_date)s and %(to_date)s")
+        if filters.get("pos_profile"):
+            conditions.append("pi.pos_profile = %(pos_profile)s")
     found = frappe.db.sql(f"""
         select pi.name as pos_invoice, pi.posting_date, pi.customer, pi.grand_total, pi.docstatus, pi.is_return,
                pi.mx_cfdi_status, pi.mx_cfdi_message, pi.consolidated_invoice,
                c.name as cfdi, c.status as cfdi_status, c.is_global, c.livemode, c.uuid, c.payment_method,
-               c.cancelled_outside_app, c.last_error
+               c.cancelled_outside_app, c.last_error, c.stamped_at
         from `tabPOS Invoice` pi left join `tabCFDI` c on c.name = pi.mx_cfdi
         where {" and ".join(conditions)}
         order by pi.posting_date, pi.name""", filters, as_dict=True)  # noqa: S608 - conditions are fixed text
@@ -95,6 +101,7 @@ def sale_rows(filters, live_site: bool) -> list[dict]:
                         cfdi_status=r.cfdi_status, is_global=bool(r.is_global), livemode=bool(r.livemode),
                         cancelled_outside=bool(r.cancelled_outside_app), last_error=r.last_error or "")
         paid, uuids = complements.get(r.cfdi, (Decimal(0), []))
+        live_site = bool(test_stamps_since and r.stamped_at and r.stamped_at >= get_datetime(test_stamps_since))
         rows.append({
             "posting_date": r.posting_date, "pos_invoice": r.pos_invoice, "customer": r.customer,
             "grand_total": r.grand_total, "road": _(road(sale)), "cfdi": r.cfdi, "uuid": r.uuid,
@@ -102,10 +109,17 @@ def sale_rows(filters, live_site: bool) -> list[dict]:
             "environment": (_("Live") if r.livemode else _("Test")) if r.uuid else "",
             "payment_method": r.payment_method or "", "complemented": float(paid),
             "complement_uuids": ", ".join(uuids), "consolidated_invoice": r.consolidated_invoice,
-            "docstatus": r.docstatus, "valid_cfdi": int(has_valid_cfdi(sale, live_site=live_site)),
-            "finding": " ".join(_(f.template).format(**f.params) for f in findings(sale, live_site=live_site)),
+            "docstatus": r.docstatus, "company": filters.company,
+            "valid_cfdi": int(has_valid_cfdi(sale, live_site=live_site)),
+            "finding": " ".join(_(f.template).format(**_translated(f.params))
+                                for f in findings(sale, live_site=live_site)),
         })
     return rows
+
+
+def _translated(params: dict[str, str]) -> dict[str, str]:
+    """A state named inside a finding reads in the user's language, like the sentence around it."""
+    return {k: _(v) if k == "status" else v for k, v in params.items()}
 
 
 def _complements(cfdis: list[str]) -> dict[str, tuple[Decimal, list[str]]]:
@@ -122,15 +136,19 @@ def _complements(cfdis: list[str]) -> dict[str, tuple[Decimal, list[str]]]:
     return declared
 
 
-def invoice_rows(sales: list[dict]) -> list[dict]:
-    """One row per consolidated Sales Invoice: its sales' UUIDs, and whether every payment received
-    on its deferred sales was declared in a complement."""
-    by_invoice: dict[str, list[dict]] = defaultdict(list)
-    for sale in sales:
-        if sale["consolidated_invoice"] and sale["docstatus"] == 1:
-            by_invoice[sale["consolidated_invoice"]].append(sale)
-    if not by_invoice:
+def invoice_rows(sales: list[dict], test_stamps_since=None) -> list[dict]:
+    """One row per consolidated Sales Invoice with a sale in the period: all its sales' UUIDs (a
+    closing may straddle the period's edge), and whether every payment received on its deferred
+    sales was declared in a complement."""
+    names = sorted({s["consolidated_invoice"] for s in sales if s["consolidated_invoice"] and s["docstatus"] == 1})
+    if not names:
         return []
+    by_invoice: dict[str, list[dict]] = defaultdict(list)
+    every_sale = sale_rows(frappe._dict(company=sales[0]["company"], consolidated_invoices=tuple(names)),
+                           test_stamps_since)
+    for sale in every_sale:
+        if sale["docstatus"] == 1:
+            by_invoice[sale["consolidated_invoice"]].append(sale)
     invoices = {si.name: si for si in frappe.get_all(
         "Sales Invoice", fields=["name", "posting_date", "grand_total", "outstanding_amount"],
         filters={"name": ["in", list(by_invoice)]})}
