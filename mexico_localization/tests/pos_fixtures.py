@@ -121,3 +121,18 @@ def pos_return(sale, qty: float):
     ret.submit()
     frappe.db.commit()
     return ret
+
+
+def pay_sales_invoice(sales_invoice: str, amount: float):
+    """A cash Payment Entry of `amount` against a (consolidated) Sales Invoice, submitted and committed."""
+    from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
+
+    payment = get_payment_entry("Sales Invoice", sales_invoice)
+    payment.mode_of_payment = "ML Efectivo"
+    payment.paid_amount = payment.received_amount = amount
+    payment.references[0].allocated_amount = amount
+    payment.reference_no, payment.reference_date = f"REF-{sales_invoice}", payment.posting_date
+    payment.insert(ignore_permissions=True)
+    payment.submit()
+    frappe.db.commit()
+    return payment

@@ -5,7 +5,6 @@ and balance, a cancelled payment cancelling its complement, and the pending-comp
 from __future__ import annotations
 
 import frappe
-from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
 from erpnext.accounts.doctype.pos_invoice_merge_log.pos_invoice_merge_log import consolidate_pos_invoices
 from frappe.utils import flt, getdate
 
@@ -15,7 +14,7 @@ from mexico_localization.einvoice.stamping import stamp
 from mexico_localization.mexico_localization.report.pending_payment_complements import (
     pending_payment_complements as report,
 )
-from mexico_localization.tests.pos_fixtures import NOMINATIVE, pos_invoice
+from mexico_localization.tests.pos_fixtures import NOMINATIVE, pay_sales_invoice, pos_invoice
 from mexico_localization.tests.stamping_utils import StampingTestCase
 
 PROFILE = "ML Caja Credito"
@@ -44,17 +43,6 @@ class TestPaymentComplements(StampingTestCase):
         stamp(sale.mx_cfdi)
         return sale
 
-    def pay(self, sales_invoice: str, amount: float):
-        payment = get_payment_entry("Sales Invoice", sales_invoice)
-        payment.mode_of_payment = "ML Efectivo"
-        payment.paid_amount = payment.received_amount = amount
-        payment.references[0].allocated_amount = amount
-        payment.reference_no, payment.reference_date = "REF-1", payment.posting_date
-        payment.insert(ignore_permissions=True)
-        payment.submit()
-        frappe.db.commit()
-        return payment
-
     def complement(self, reference: str) -> frappe._dict:
         return frappe.get_doc("CFDI", {"reference_name": reference, "cfdi_type": "P"})
 
@@ -80,11 +68,11 @@ class TestPaymentComplements(StampingTestCase):
         self.assertTrue(consolidated)
         self.assertFalse(frappe.db.exists("CFDI", {"reference_name": consolidated}), "never stamped")
 
-        first = self.pay(consolidated, 500)
+        first = pay_sales_invoice(consolidated, 500)
         [pending] = report.execute({"company": sale.company})[1]
         self.assertEqual((pending["payment"], pending["status"], pending["overdue"]), (first.name, "Queued", 0))
         self.assertEqual(pending["deadline"], complement_deadline(getdate(first.posting_date)))
-        second_payment_before_first_stamp = self.pay(consolidated, 360)
+        second_payment_before_first_stamp = pay_sales_invoice(consolidated, 360)
         for payment, installment, balance, amount in ((first, 2, 860, 500),
                                                      (second_payment_before_first_stamp, 3, 360, 360)):
             row = self.complement(payment.name)
@@ -117,7 +105,7 @@ class TestPaymentComplements(StampingTestCase):
         stamp(self.complement(sale.name).name)
         consolidate_pos_invoices(pos_invoices=[frappe._dict(pos_invoice=sale.name, customer=NOMINATIVE)])
         frappe.db.commit()
-        payment = self.pay(frappe.db.get_value("POS Invoice", sale.name, "consolidated_invoice"), 860)
+        payment = pay_sales_invoice(frappe.db.get_value("POS Invoice", sale.name, "consolidated_invoice"), 860)
         stamp(self.complement(payment.name).name)
         self.enable(enable_cancellation=0)
         with self.assertRaises(frappe.ValidationError):

@@ -6,7 +6,6 @@ once the site is marked Production Site."""
 from __future__ import annotations
 
 import frappe
-from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
 from erpnext.accounts.doctype.pos_invoice_merge_log.pos_invoice_merge_log import consolidate_pos_invoices
 from frappe.desk.query_report import run
 from frappe.utils import add_days, add_to_date, get_datetime, now_datetime, nowdate
@@ -15,7 +14,7 @@ from mexico_localization.einvoice import api
 from mexico_localization.einvoice.cancellation import cancel
 from mexico_localization.einvoice.global_invoices import issue_due_globals
 from mexico_localization.einvoice.stamping import stamp
-from mexico_localization.tests.pos_fixtures import NOMINATIVE, WALK_IN, pos_invoice, pos_return
+from mexico_localization.tests.pos_fixtures import NOMINATIVE, WALK_IN, pay_sales_invoice, pos_invoice, pos_return
 from mexico_localization.tests.stamping_utils import StampingTestCase
 from mexico_localization.tests.utils import make_user
 
@@ -77,21 +76,9 @@ class TestReconciliationReport(StampingTestCase):
         consolidate_pos_invoices(pos_invoices=[frappe._dict(pos_invoice=s.deferred.name, customer=NOMINATIVE)])
         frappe.db.commit()
         s.consolidated = frappe.db.get_value("POS Invoice", s.deferred.name, "consolidated_invoice")
-        s.paid = cls.pay(s.consolidated, 500)
+        s.paid = pay_sales_invoice(s.consolidated, 500)
         stamp(frappe.db.get_value("CFDI", {"reference_name": s.paid.name}))
         return s
-
-    @staticmethod
-    def pay(sales_invoice: str, amount: float):
-        payment = get_payment_entry("Sales Invoice", sales_invoice)
-        payment.mode_of_payment = "ML Efectivo"
-        payment.paid_amount = payment.received_amount = amount
-        payment.references[0].allocated_amount = amount
-        payment.reference_no, payment.reference_date = "REF-REC", payment.posting_date
-        payment.insert(ignore_permissions=True)
-        payment.submit()
-        frappe.db.commit()
-        return payment
 
     def sales(self, **filters) -> dict[str, dict]:
         return {r["pos_invoice"]: r for r in rows("CFDI Reconciliation", {"pos_profile": PROFILE, **filters})}
@@ -132,7 +119,7 @@ class TestReconciliationReport(StampingTestCase):
         [row] = [r for r in rows("CFDI Reconciliation", view) if r["sales_invoice"] == s.consolidated]
         self.assertEqual((row["sales"], row["received"], row["complemented"], row["finding"]), (1, 800.0, 800.0, ""))
         self.assertEqual(row["uuids"], frappe.db.get_value("CFDI", s.deferred.mx_cfdi, "uuid"))
-        unstamped = self.pay(s.consolidated, 360)  # its complement is queued, not stamped: not declared yet
+        unstamped = pay_sales_invoice(s.consolidated, 360)  # its complement is queued, not stamped: not declared yet
         try:
             [row] = [r for r in rows("CFDI Reconciliation", view) if r["sales_invoice"] == s.consolidated]
             self.assertEqual((row["received"], row["complemented"]), (1160.0, 800.0))
