@@ -123,9 +123,10 @@ def _gap(s: SaleCfdi, status: str) -> Finding:
     return Finding("no_cfdi", {"reason": s.message or status}, False)
 
 
-def has_valid_cfdi(s: SaleCfdi, *, live_site: bool) -> bool:
-    return all(f.covered for f in findings(s, live_site=live_site)) and not s.cancelled \
-        and status_of(s) in {v.value for v in VALID_AT_SAT}
+def has_valid_cfdi(s: SaleCfdi, *, live_site: bool, found: list[Finding] | None = None) -> bool:
+    """`found`: the sale's findings when the caller already has them."""
+    found = findings(s, live_site=live_site) if found is None else found
+    return all(f.covered for f in found) and not s.cancelled and status_of(s) in {v.value for v in VALID_AT_SAT}
 
 
 def complement_gap(received_per_erpnext: Decimal, declared_by_complements: Decimal) -> Finding | None:

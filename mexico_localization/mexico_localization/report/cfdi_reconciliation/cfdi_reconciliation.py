@@ -102,6 +102,7 @@ def sale_rows(filters, test_stamps_since=None) -> list[dict]:
                         cancelled_outside=bool(r.cancelled_outside_app), last_error=r.last_error or "")
         paid, uuids = complements.get(r.cfdi, (Decimal(0), []))
         live_site = bool(test_stamps_since and r.stamped_at and r.stamped_at >= get_datetime(test_stamps_since))
+        found = findings(sale, live_site=live_site)
         rows.append({
             "posting_date": r.posting_date, "pos_invoice": r.pos_invoice, "customer": r.customer,
             "grand_total": r.grand_total, "road": _(road(sale)), "cfdi": r.cfdi, "uuid": r.uuid,
@@ -110,9 +111,8 @@ def sale_rows(filters, test_stamps_since=None) -> list[dict]:
             "payment_method": r.payment_method or "", "complemented": float(paid),
             "complement_uuids": ", ".join(uuids), "consolidated_invoice": r.consolidated_invoice,
             "docstatus": r.docstatus, "company": filters.company,
-            "valid_cfdi": int(has_valid_cfdi(sale, live_site=live_site)),
-            "finding": " ".join(_(f.template).format(**_translated(f.params))
-                                for f in findings(sale, live_site=live_site)),
+            "valid_cfdi": int(has_valid_cfdi(sale, live_site=live_site, found=found)),
+            "finding": " ".join(_(f.template).format(**_translated(f.params)) for f in found),
         })
     return rows
 
