@@ -5,10 +5,11 @@ from decimal import Decimal as D
 
 import pytest
 
-from mexico_localization.cfdi.mapping import build_invoice, payment_form
+from mexico_localization.cfdi.mapping import build_invoice
 from mexico_localization.cfdi.model import Payment, Receiver, Tax
+from mexico_localization.cfdi.payment_form import dominant_form
 from mexico_localization.cfdi.problems import CfdiDataError
-from tests.cfdi_samples import IVA16, NOW, line, receiver, sale
+from tests.cfdi_samples import IVA16, NOW, line, receiver, sale, sat_total
 
 
 def body_of(**changes):
@@ -28,7 +29,7 @@ def test_nominative_sale_body():
             "sku": "CAFE-250", "unit_name": "Pieza"}}],
         "address": {"zip": "06600"}, "series": "POS1", "date": "2026-11-25T11:55:00-06:00",
     }
-    assert built.expected_total == D("185.60") and not built.late_stamp
+    assert sat_total(built.body) == D("185.60") and not built.late_stamp
 
 
 def test_line_discount_is_sent_as_the_total_discount_of_the_line():
@@ -58,10 +59,10 @@ def test_tax_situations(taxes, taxability, expected):
 
 def test_payment_form_is_the_largest_net_of_change():
     card_and_cash = (Payment("04", D(100)), Payment("01", D(150)))
-    assert payment_form(card_and_cash, change=D(0)) == "01"
-    assert payment_form(card_and_cash, change=D(60)) == "04"  # cash really settled 90
-    assert payment_form((Payment("28", D(200)), Payment("03", D(0))), change=D("14.4")) == "28"
-    assert payment_form((), change=D(0)) == "01"
+    assert dominant_form([(card_and_cash, D(0))]) == "01"
+    assert dominant_form([(card_and_cash, D(60))]) == "04"  # cash really settled 90
+    assert dominant_form([((Payment("28", D(200)), Payment("03", D(0))), D("14.4"))]) == "28"
+    assert dominant_form([((), D(0))]) == "01"
 
 
 def test_outstanding_balance_is_ppd_with_form_99():

@@ -92,13 +92,37 @@ def test_attempt_cap_fails_and_remembers_to_reconcile():
     assert decision.reconcile_first and not decision.definitive
 
 
-def test_state_table_is_complete_and_consistent():
-    assert set(TRANSITIONS) == set(CfdiState)
-    assert IN_FLIGHT == {S.QUEUED, S.STAMPING, S.RETRYING, S.PENDING_AT_PAC}
-    assert CANCEL_IN_FLIGHT == {S.CANCEL_REQUESTED, S.CANCEL_PENDING}
-    assert not TRANSITIONS[S.CANCELLED]
-    assert can_move("Failed", "Queued") and not can_move("Stamped", "Queued")
-    assert str(S.PENDING_AT_PAC) == "Pending at PAC"
+def all_errors() -> list:
+    """One error of every kind the client raises, as FacturaAPI or the network would produce it."""
+    return [ValidationError("bad", code="invalid_request", status=400),
+            StampingRejected("sat says no", code="invoice_stamping_validation_error", status=400),
+            AuthenticationError("bad key", code="api_key_invalid", status=401),
+            ConflictError("stamped", code="invoice_already_stamped", status=409),
+            ConnectError("refused", reason="refused"),
+            RateLimited("slow down", code="rate_limit_exceeded", status=429, retry_after=30),
+            ServiceUnavailable("down", code="internal_error", status=500),
+            OutcomeUnknown("timeout", reason="read_timeout"),
+            InProgress("busy", code="idempotency_key_in_use", status=409)]
+
+
+def test_a_cfdi_driven_by_the_policy_only_makes_moves_the_table_allows():
+    """Any run of answers, from Queued: each claim and each recorded outcome is a legal move, and
+    the run ends Stamped or Failed, and no try at or past the attempt cap is retried (polling a
+    pending stamp is not a new try of ours: FacturaAPI is recovering it)."""
+    rng = random.Random(11)
+    answers = [*all_errors(), {"status": "valid", "uuid": "u"}, {"status": "pending"}, {"status": "failed"}]
+    for _ in range(500):
+        state, attempt = S.QUEUED, 0
+        while state in IN_FLIGHT - {S.STAMPING}:
+            assert can_move(state, S.STAMPING)
+            attempt += 1
+            decision = next_action(rng.choice(answers), attempt, NOW, policy(max_attempts=5))
+            assert can_move(S.STAMPING, decision.state), decision
+            assert decision.state is not S.RETRYING or attempt < 5
+            state = decision.state
+        assert state in {S.STAMPED, S.FAILED}
+        assert can_move(S.FAILED, S.QUEUED) if state is S.FAILED else S.CANCEL_REQUESTED in TRANSITIONS[state]
+    assert CANCEL_IN_FLIGHT <= TRANSITIONS[S.CANCEL_PENDING]
 
 
 # --- cancellation -------------------------------------------------------------------------------

@@ -45,11 +45,11 @@ def build_credit_note(sale_return: Sale, related_uuid: str, now: datetime,
     built = build_invoice(sale, now)
     body = {**built.body, "type": "E", "payment_method": "PUE",
             "related_documents": [{"relationship": RETURN_RELATION, "documents": [related_uuid]}]}
-    return BuiltInvoice(body, built.expected_total, built.late_stamp)
+    return BuiltInvoice(body, built.late_stamp)
 
 
 def as_substitute(built: BuiltInvoice, replaced_uuid: str) -> BuiltInvoice:
     """The same CFDI, related to the one it replaces (Re-issue CFDI)."""
     related = [*built.body.get("related_documents", []),
                {"relationship": SUBSTITUTION_RELATION, "documents": [replaced_uuid]}]
-    return BuiltInvoice({**built.body, "related_documents": related}, built.expected_total, built.late_stamp)
+    return BuiltInvoice({**built.body, "related_documents": related}, built.late_stamp)

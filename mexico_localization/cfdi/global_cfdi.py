@@ -12,15 +12,16 @@ fully returned ticket drops out.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from mexico_localization.cfdi.catalogs import PAYMENT_FORMS, PUBLIC_NAME, PUBLIC_RFC
-from mexico_localization.cfdi.mapping import CASH, BuiltInvoice, concept, expected_total
+from mexico_localization.cfdi.mapping import BuiltInvoice, concept
 from mexico_localization.cfdi.model import Line, Payment, Tax
+from mexico_localization.cfdi.payment_form import dominant_form
 from mexico_localization.cfdi.problems import CfdiDataError, Problem, problem
 from mexico_localization.cfdi.validation import ZIP_PATTERN, tax_problems
 
@@ -31,7 +32,6 @@ MAX_CONCEPTS = 5000        # FacturaAPI's maxItems on an invoice
 MAX_TICKETS = 1500         # per global: room for three tax treatments per ticket within MAX_CONCEPTS
 
 DAY, WEEK, FORTNIGHT, MONTH, TWO_MONTHS = "day", "week", "fortnight", "month", "two_months"
-PERIODICITIES = (DAY, WEEK, FORTNIGHT, MONTH, TWO_MONTHS)
 SAT_PERIODICITY = {DAY: "01", WEEK: "02", FORTNIGHT: "03", MONTH: "04", TWO_MONTHS: "05"}
 
 
@@ -115,28 +115,6 @@ def ticket_concepts(ticket: Ticket) -> list[Line]:
             for (taxability, taxes), amount in totals.items() if amount > 0]
 
 
-def settled_by_form(tickets: Iterable[Ticket]) -> dict[str, Decimal]:
-    """What each SAT payment form settled across the tickets, change handed back taken out of cash
-    (or out of the ticket's largest payment when it had no cash)."""
-    settled: dict[str, Decimal] = {}
-    for ticket in tickets:
-        amounts: dict[str, Decimal] = {}
-        for payment in ticket.payments:
-            amounts[payment.payment_form] = amounts.get(payment.payment_form, Decimal(0)) + payment.amount
-        if ticket.change_amount and amounts:
-            taker = CASH if CASH in amounts else max(amounts, key=lambda form: amounts[form])
-            amounts[taker] -= ticket.change_amount
-        for form, amount in amounts.items():
-            settled[form] = settled.get(form, Decimal(0)) + amount
-    return settled
-
-
-def global_payment_form(tickets: Sequence[Ticket]) -> str:
-    """SAT's global guide: the form with which the greatest amount was received."""
-    settled = {form: amount for form, amount in settled_by_form(tickets).items() if amount > 0}
-    return max(settled, key=lambda form: (settled[form], form == CASH)) if settled else CASH
-
-
 def global_problems(tickets: Sequence[Ticket], expedition_zip: str) -> list[Problem]:
     found: list[Problem] = []
     if not ZIP_PATTERN.match(expedition_zip or ""):
@@ -170,7 +148,7 @@ def build_global(tickets: Sequence[Ticket], period: Period, expedition_zip: str,
         "customer": {"legal_name": PUBLIC_NAME, "tax_id": PUBLIC_RFC, "tax_system": "616",
                      "address": {"zip": expedition_zip}},
         "use": "S01",
-        "payment_form": global_payment_form(tickets),
+        "payment_form": dominant_form((t.payments, t.change_amount) for t in tickets),
         "payment_method": "PUE",
         "items": [concept(c) for c in concepts],
         "address": {"zip": expedition_zip},
@@ -178,7 +156,7 @@ def build_global(tickets: Sequence[Ticket], period: Period, expedition_zip: str,
     }
     if series:
         body["series"] = series
-    return BuiltInvoice(body, expected_total(tuple(concepts)), late_stamp=False)
+    return BuiltInvoice(body, late_stamp=False)
 
 
 def chunked(names: Sequence[str], size: int) -> list[list[str]]:

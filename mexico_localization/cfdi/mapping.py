@@ -6,23 +6,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_CEILING, Decimal
+from decimal import ROUND_CEILING
 from typing import Any
 
 from mexico_localization.cfdi.catalogs import PUBLIC_NAME
-from mexico_localization.cfdi.model import Line, Payment, Sale, Tax
-from mexico_localization.cfdi.money import MICRO, as_number, cents, micros
+from mexico_localization.cfdi.model import Line, Sale, Tax
+from mexico_localization.cfdi.money import MICRO, as_number, micros
+from mexico_localization.cfdi.payment_form import dominant_form
 from mexico_localization.cfdi.problems import CfdiDataError
 from mexico_localization.cfdi.validation import blocking, sale_problems
 
 MAX_DATE_AGE = timedelta(hours=70)  # FacturaAPI refuses dates older than 72 h; keep a margin
-CASH = "01"
 
 
 @dataclass(frozen=True)
 class BuiltInvoice:
     body: dict[str, Any]
-    expected_total: Decimal   # the CFDI total our body produces (SAT's rounding), to compare with ERPNext's
     late_stamp: bool          # posting date too old to send: FacturaAPI dates the CFDI now
 
 
@@ -48,7 +47,7 @@ def build_invoice(sale: Sale, now: datetime, customer: str = "") -> BuiltInvoice
         "type": "I",
         "customer": customer_body,
         "use": receiver.cfdi_use,
-        "payment_form": "99" if ppd else payment_form(sale.payments, sale.change_amount),
+        "payment_form": "99" if ppd else dominant_form([(sale.payments, sale.change_amount)]),
         "payment_method": "PPD" if ppd else "PUE",
         "items": [concept(line) for line in sale.lines],
         "address": {"zip": sale.expedition_zip},
@@ -62,7 +61,7 @@ def build_invoice(sale: Sale, now: datetime, customer: str = "") -> BuiltInvoice
     late = now - sale.posting > MAX_DATE_AGE
     if not late:
         body["date"] = sale.posting.isoformat(timespec="seconds")
-    return BuiltInvoice(body, expected_total(sale.lines), late)
+    return BuiltInvoice(body, late)
 
 
 def concept(line: Line) -> dict[str, Any]:
@@ -98,34 +97,3 @@ def tax_body(tax: Tax) -> dict[str, Any]:
     if tax.ieps_mode:
         body["ieps_mode"] = tax.ieps_mode
     return body
-
-
-def payment_form(payments: tuple[Payment, ...], change: Decimal) -> str:
-    """The SAT form of the mode that settled the largest amount, after the change handed back
-    (change comes out of cash; without a cash row, out of the largest payment)."""
-    amounts = [[p.payment_form, p.amount] for p in payments if p.amount > 0]
-    if not amounts:
-        return CASH
-    target = next((a for a in amounts if a[0] == CASH), None) or max(amounts, key=lambda a: a[1])
-    target[1] -= change
-    return max(amounts, key=lambda a: a[1])[0]
-
-
-def expected_total(lines: tuple[Line, ...]) -> Decimal:
-    """The total SAT computes from our concepts: six-decimal concept taxes, document sums in cents."""
-    subtotal = discount = transferred = withheld = Decimal(0)
-    for line in lines:
-        body = concept(line)
-        importe = micros(Decimal(str(body["quantity"])) * Decimal(str(body["product"]["price"])))
-        subtotal += importe
-        discount += Decimal(str(body["discount"]))
-        base = importe - Decimal(str(body["discount"]))
-        for tax in line.taxes if line.taxability != "01" else ():
-            if tax.factor == "Exento":
-                continue
-            amount = micros(tax.rate * (line.quantity if tax.factor == "Cuota" else base))
-            if tax.withholding:
-                withheld += amount
-            else:
-                transferred += amount
-    return cents(subtotal) - cents(discount) + cents(transferred) - cents(withheld)
