@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mexico_localization.facturapi import Client, Secret
-from mexico_localization.facturapi.sandbox import Emulator, EmulatorConfig
+from mexico_localization.testing.emulator import Emulator, EmulatorConfig
 
 KEY = Secret("sk_test_benchmark_key_000000000")
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from mexico_localization.facturapi import Client, Exchange, Secret
-from mexico_localization.facturapi.sandbox import Emulator
+from mexico_localization.testing.emulator import Emulator
 
 # A key nobody could mistake for another string: every leak test searches for it, and for its tail.
 PLANTED_KEY = "sk_test_PLANTED0ml7f3a9c2e51b04d8eZQX"

@@ -99,7 +99,7 @@ def run_everything(emulator) -> list[Exchange]:
 
 @pytest.fixture(scope="module")
 def exchanges():
-    from mexico_localization.facturapi.sandbox import Emulator
+    from mexico_localization.testing.emulator import Emulator
 
     with Emulator() as emulator:
         yield run_everything(emulator)

@@ -12,7 +12,7 @@ import time
 import requests
 
 from mexico_localization.facturapi import Client, Secret
-from mexico_localization.facturapi.sandbox import EMULATOR_NAME
+from mexico_localization.testing.emulator import EMULATOR_NAME
 from tests.conftest import PLANTED_KEY, ingreso_body
 
 AUTH = {"Authorization": f"Bearer {PLANTED_KEY}"}
@@ -84,7 +84,7 @@ def test_serves_requests_in_parallel(emulator):
 
 def test_starts_from_the_command_line():
     process = subprocess.Popen(
-        [sys.executable, "-m", "mexico_localization.facturapi.sandbox", "--port", "0"],
+        [sys.executable, "-m", "mexico_localization.testing.emulator", "--port", "0"],
         stdout=subprocess.PIPE, text=True)
     try:
         banner = process.stdout.readline() + process.stdout.readline()

@@ -54,7 +54,7 @@ def declared_strings() -> set[str]:
             found.update(filter(None, [doc.get("label"), doc.get("title")]))
             for row in doc.get("links", []) + doc.get("shortcuts", []) + doc.get("number_cards", []):
                 found.add(row["label"])
-    fields = (APP / "einvoice" / "custom_fields.py").read_text(encoding="utf-8")
+    fields = (APP / "einvoice" / "setup" / "custom_fields.py").read_text(encoding="utf-8")
     for node in ast.walk(ast.parse(fields)):
         if isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values, strict=True):

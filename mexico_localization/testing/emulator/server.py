@@ -18,8 +18,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from mexico_localization.facturapi.client import EMULATOR_HEADER
-from mexico_localization.facturapi.sandbox import documents
-from mexico_localization.facturapi.sandbox.state import Fault, State
+from mexico_localization.testing.emulator import documents
+from mexico_localization.testing.emulator.state import Fault, State
 
 EMULATOR_NAME = "mexico_localization FacturaAPI emulator - sin validez fiscal"
 MAX_PAGE = 30

@@ -1,10 +1,10 @@
-"""python -m mexico_localization.facturapi.sandbox --port 8787: an emulator for demos and benches."""
+"""python -m mexico_localization.testing.emulator --port 8787: an emulator for demos and benches."""
 
 from __future__ import annotations
 
 import argparse
 
-from mexico_localization.facturapi.sandbox.server import EMULATOR_NAME, Emulator, EmulatorConfig
+from mexico_localization.testing.emulator.server import EMULATOR_NAME, Emulator, EmulatorConfig
 
 
 def main(argv: list[str] | None = None) -> None:

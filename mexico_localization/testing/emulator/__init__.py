@@ -6,6 +6,6 @@ does not re-implement SAT, always answers `livemode: false`, and names itself in
 nothing it returns has fiscal validity.
 """
 
-from mexico_localization.facturapi.sandbox.server import EMULATOR_NAME, Emulator, EmulatorConfig
+from mexico_localization.testing.emulator.server import EMULATOR_NAME, Emulator, EmulatorConfig
 
 __all__ = ["EMULATOR_NAME", "Emulator", "EmulatorConfig"]

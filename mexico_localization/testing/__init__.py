@@ -1,0 +1,1 @@
+"""What the app ships for tests, benchmarks and demos, never used to stamp: the FacturaAPI emulator."""
