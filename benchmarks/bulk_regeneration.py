@@ -102,7 +102,7 @@ def wait_run(run: str, timeout: float) -> frappe._dict:
 def measure_run(site: str, size: int, workers: int, latency_ms: float) -> dict:
     from frappe.utils.background_jobs import get_queue
 
-    from mexico_localization.einvoice import bulk
+    from mexico_localization.einvoice.operations import bulk
     from mexico_localization.tests.pos_fixtures import shop
     from mexico_localization.tests.utils import configure
 
@@ -129,7 +129,7 @@ def measure_run(site: str, size: int, workers: int, latency_ms: float) -> dict:
 
 def live_wait(site: str, size: int, samples: int) -> list[float]:
     """One worker on short,long; live sales submitted while a bulk run is going."""
-    from mexico_localization.einvoice import bulk
+    from mexico_localization.einvoice.operations import bulk
     from mexico_localization.tests.pos_fixtures import NOMINATIVE, pos_invoice
 
     names = clone_invoices(size)
@@ -174,7 +174,7 @@ def main() -> None:
     parser.add_argument("--live-samples", type=int, default=10)
     args = parser.parse_args()
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-    from mexico_localization.facturapi.sandbox import Emulator, EmulatorConfig
+    from mexico_localization.testing.emulator import Emulator, EmulatorConfig
 
     with Emulator(config=EmulatorConfig(stamp_latency_ms=args.latency_ms)) as emulator:
         connect(args.site)

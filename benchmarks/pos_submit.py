@@ -83,11 +83,11 @@ def balance(sites: tuple[str, str]) -> None:
 def hook_times(site: str, count: int) -> list[float]:
     """The app's hooks timed in place (the same functions Frappe calls through doc_events)."""
     connect(site)
-    from mexico_localization.einvoice import events, till
+    from mexico_localization.einvoice.overrides import pos_invoice as hooks
     from mexico_localization.tests.pos_fixtures import NOMINATIVE, pos_invoice
 
     spent = []
-    originals = {(till, "validate_pos_invoice"), (events, "before_submit")}
+    originals = {(hooks, "validate"), (hooks, "before_submit")}
     for module, name in originals:
         original = getattr(module, name)
 
@@ -153,7 +153,7 @@ def main() -> None:
     parser.add_argument("--skip-submit", action="store_true", help="only the hook time and end to end")
     args = parser.parse_args()
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-    from mexico_localization.facturapi.sandbox import Emulator, EmulatorConfig
+    from mexico_localization.testing.emulator import Emulator, EmulatorConfig
 
     with Emulator(config=EmulatorConfig(stamp_latency_ms=args.stamp_latency_ms)) as emulator:
         prepare(args.app_site, emulator.url)

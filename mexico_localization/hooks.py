@@ -12,49 +12,54 @@ required_apps = ["frappe/erpnext"]
 # Bench tier: ERPNext's own test setup makes the company, fiscal year and masters our tests need.
 before_tests = "erpnext.setup.utils.before_tests"
 
-before_install = "mexico_localization.einvoice.setup.before_install"
-after_install = "mexico_localization.einvoice.setup.after_install"
-after_migrate = "mexico_localization.einvoice.setup.after_migrate"
-before_uninstall = "mexico_localization.einvoice.setup.before_uninstall"
-after_uninstall = "mexico_localization.einvoice.setup.after_uninstall"
+before_install = "mexico_localization.einvoice.setup.install.before_install"
+after_install = "mexico_localization.einvoice.setup.install.after_install"
+after_migrate = "mexico_localization.einvoice.setup.install.after_migrate"
+before_uninstall = "mexico_localization.einvoice.setup.install.before_uninstall"
+after_uninstall = "mexico_localization.einvoice.setup.install.after_uninstall"
 
-# Finance reads FacturaAPI's Integration Requests, never other integrations' (einvoice/permissions.py).
+# Finance reads FacturaAPI's Integration Requests, never other integrations' (einvoice/setup/permissions.py).
 permission_query_conditions = {
-    "Integration Request": "mexico_localization.einvoice.permissions.integration_request_query",
+    "Integration Request": "mexico_localization.einvoice.setup.permissions.integration_request_query",
 }
 has_permission = {
-    "Integration Request": "mexico_localization.einvoice.permissions.integration_request_has_permission",
+    "Integration Request": "mexico_localization.einvoice.setup.permissions.integration_request_has_permission",
 }
 
-# A CFDI's sealed XML, PDF and acuse cannot be deleted (einvoice/files.py).
-override_doctype_class = {"File": "mexico_localization.einvoice.files.CFDIProtectedFile"}
+# A CFDI's sealed XML, PDF and acuse cannot be deleted (einvoice/overrides/file.py).
+override_doctype_class = {"File": "mexico_localization.einvoice.overrides.file.CFDIProtectedFile"}
 
+_overrides = "mexico_localization.einvoice.overrides"
 doc_events = {
     "POS Invoice": {
-        "validate": "mexico_localization.einvoice.till.validate_pos_invoice",
-        "before_submit": "mexico_localization.einvoice.events.before_submit",
-        "before_cancel": "mexico_localization.einvoice.events.before_cancel",
-        "onload": "mexico_localization.einvoice.events.onload",
+        "validate": f"{_overrides}.pos_invoice.validate",
+        "before_submit": f"{_overrides}.pos_invoice.before_submit",
+        "before_cancel": f"{_overrides}.pos_invoice.before_cancel",
+        "onload": f"{_overrides}.pos_invoice.onload",
     },
     "Payment Entry": {
-        "on_submit": "mexico_localization.einvoice.complements.on_payment_submit",
-        "before_cancel": "mexico_localization.einvoice.complements.before_payment_cancel",
+        "on_submit": f"{_overrides}.payment_entry.on_submit",
+        "before_cancel": f"{_overrides}.payment_entry.before_cancel",
     },
-    "Customer": {"validate": "mexico_localization.einvoice.master_validation.validate_customer"},
-    "Item": {"validate": "mexico_localization.einvoice.master_validation.validate_product_key"},
-    "Item Group": {"validate": "mexico_localization.einvoice.master_validation.validate_product_key"},
-    "UOM": {"validate": "mexico_localization.einvoice.master_validation.validate_unit_key"},
+    "Customer": {"validate": f"{_overrides}.customer.validate"},
+    "Item": {"validate": f"{_overrides}.item.validate_product_key"},
+    "Item Group": {"validate": f"{_overrides}.item.validate_product_key"},
+    "UOM": {"validate": f"{_overrides}.uom.validate_unit_key"},
 }
 
 scheduler_events = {
     "cron": {
-        "* * * * *": ["mexico_localization.einvoice.sweep.sweep"],
+        "* * * * *": [
+            "mexico_localization.einvoice.pipeline.sweep.sweep",
+            # Paused bulk runs whose wait is over, and running ones whose slices were lost.
+            "mexico_localization.einvoice.operations.bulk.resume_bulk_runs",
+        ],
         # Globals are due within 24 h after their period closes: hourly leaves a day of room for retries.
-        "5 * * * *": ["mexico_localization.einvoice.global_invoices.issue_due_globals"],
+        "5 * * * *": ["mexico_localization.einvoice.operations.walk_in.issue_due_globals"],
         # Tamper evidence: yesterday's CFDI events sealed and chained, never in a request.
-        "15 0 * * *": ["mexico_localization.einvoice.audit.seal_days"],
+        "15 0 * * *": ["mexico_localization.einvoice.operations.audit.seal_days"],
         # Cancellations made outside the app (FacturaAPI's dashboard, SAT's portal), found and flagged.
-        "30 2 * * *": ["mexico_localization.einvoice.status_check.enqueue_status_check"],
+        "30 2 * * *": ["mexico_localization.einvoice.operations.status_check.enqueue_status_check"],
     },
 }
 

@@ -9,7 +9,8 @@ from mexico_localization.cfdi.mapping import build_invoice
 from mexico_localization.cfdi.model import Payment, Receiver, Tax
 from mexico_localization.cfdi.payment_form import dominant_form
 from mexico_localization.cfdi.problems import CfdiDataError
-from tests.cfdi_samples import IVA16, NOW, line, receiver, sale, sat_total
+from mexico_localization.testing.totals import sat_total
+from tests.cfdi_samples import IVA16, NOW, line, receiver, sale
 
 
 def body_of(**changes):

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from mexico_localization.cfdi.mapping import build_invoice
 from mexico_localization.cfdi.model import Line, Tax
-from tests.cfdi_samples import NOW, sale, sat_total
+from mexico_localization.testing.totals import sat_total
+from tests.cfdi_samples import NOW, sale
 
 RATES = {"IVA16": Tax("IVA", Decimal("0.16")), "IVA8": Tax("IVA", Decimal("0.08")),
          "IVA0": Tax("IVA", Decimal(0)), "EXENTO": Tax("IVA", Decimal(0), factor="Exento")}

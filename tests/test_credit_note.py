@@ -9,7 +9,8 @@ from mexico_localization.cfdi.credit_note import as_substitute, build_credit_not
 from mexico_localization.cfdi.mapping import build_invoice
 from mexico_localization.cfdi.model import Payment, Receiver
 from mexico_localization.cfdi.problems import CfdiDataError
-from tests.cfdi_samples import NOW, line, sale, sat_total
+from mexico_localization.testing.totals import sat_total
+from tests.cfdi_samples import NOW, line, sale
 
 UUID = "5FB2822E-396D-4725-8521-CDC4BDD20CCF"
 

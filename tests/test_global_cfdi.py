@@ -24,7 +24,8 @@ from mexico_localization.cfdi.global_cfdi import (
 from mexico_localization.cfdi.model import Payment, Tax
 from mexico_localization.cfdi.payment_form import dominant_form
 from mexico_localization.cfdi.problems import CfdiDataError
-from tests.cfdi_samples import IVA16, line, sat_total
+from mexico_localization.testing.totals import sat_total
+from tests.cfdi_samples import IVA16, line
 
 IVA0 = Tax("IVA", D(0))
 DAY_25 = period_of(date(2026, 11, 25), DAY)

@@ -10,14 +10,16 @@ from frappe import _
 from mexico_localization.cfdi.credit_note import USER_MOTIVES
 from mexico_localization.cfdi.states import CfdiState
 from mexico_localization.cfdi.validation import blocking, receiver_problems
-from mexico_localization.einvoice import audit, bulk, global_invoices
-from mexico_localization.einvoice import ping as ping_service
-from mexico_localization.einvoice.cancellation import request_cancellation
 from mexico_localization.einvoice.gather import is_public, receiver_from_customer
+from mexico_localization.einvoice.kinds.substitute import substitute_row
+from mexico_localization.einvoice.messages import translate
+from mexico_localization.einvoice.operations import audit, bulk, review, walk_in
+from mexico_localization.einvoice.operations import ping as ping_service
+from mexico_localization.einvoice.pipeline.cancellation import request_cancellation
+from mexico_localization.einvoice.pipeline.rows import enqueue_stamp
+from mexico_localization.einvoice.pipeline.stamping import requeue_failed
 from mexico_localization.einvoice.roles import require_manager, require_reader
 from mexico_localization.einvoice.settings import get_settings
-from mexico_localization.einvoice.stamping import enqueue_stamp, requeue_failed, sale_cfdi_row
-from mexico_localization.einvoice.till import translate
 
 
 @frappe.whitelist(methods=["POST"])
@@ -32,7 +34,7 @@ def retry_cfdi(invoice: str) -> dict[str, Any]:
     """Queues a Failed CFDI again after a person fixed what its message said."""
     require_manager()
     name = frappe.db.get_value("POS Invoice", invoice, "mx_cfdi")
-    if not name or not requeue_failed(name, invoice):
+    if not name or not requeue_failed(name):
         status = frappe.db.get_value("CFDI", name, "status") if name else None
         frappe.throw(_("Only a Failed CFDI can be retried; this one is {0}.").format(_(status or "missing")))
     enqueue_stamp(name, attempt=f"retry-{frappe.generate_hash(length=8)}")
@@ -51,7 +53,7 @@ def request_nominative(invoice: str, customer: str) -> dict[str, Any]:
         frappe.throw(_("{0} is a walk-in customer (Público en General): choose or create the customer with their "
                        "RFC and fiscal data.").format(customer_doc.name), title=_("Customer needed"))
     require_fiscal_data(customer_doc)
-    name = global_invoices.request_nominative(doc, customer_doc.name)
+    name = walk_in.request_nominative(doc, customer_doc.name)
     return {"cfdi": name, "status": CfdiState.QUEUED.value}
 
 
@@ -66,6 +68,17 @@ def cancel_cfdi(cfdi: str, motive: str) -> dict[str, Any]:
         frappe.throw(_("CFDI {0} not found.").format(cfdi), frappe.DoesNotExistError)
     request_cancellation(cfdi, motive)
     return {"cfdi": cfdi, "status": frappe.db.get_value("CFDI", cfdi, "status")}
+
+
+@frappe.whitelist(methods=["POST"])
+def resolve_review(cfdi: str, keep: str | None = None, cancel_others: int = 0) -> dict[str, Any]:
+    """A CFDI in Needs Review: `keep` (a FacturaAPI id it lists) stands and the others are recorded as its
+    duplicates, cancelled with motive 02 when `cancel_others`; without `keep`, FacturaAPI is looked at again."""
+    require_manager()
+    if keep:
+        return review.keep_one(cfdi, keep, bool(int(cancel_others or 0)))
+    review.look_again(cfdi)
+    return {"cfdi": cfdi, "status": CfdiState.QUEUED.value}
 
 
 @frappe.whitelist(methods=["POST"])
@@ -84,12 +97,10 @@ def reissue_cfdi(invoice: str, customer: str | None = None) -> dict[str, Any]:
     customer = customer or old.receiver_customer or None
     if customer:
         require_fiscal_data(frappe.get_doc("Customer", customer))
-    new = sale_cfdi_row(doc, own_external_id=True, receiver_customer=customer, substitutes=old.name,
-                        related_uuids=old.uuid)
+    new = substitute_row(doc, old, customer)
     doc.db_set({"mx_cfdi": new, "mx_cfdi_status": CfdiState.QUEUED.value,
                 "mx_cfdi_message": _("Re-issue requested: the substitute CFDI is stamped first, then {0} is cancelled "
                                      "with motive 01.").format(old.uuid)}, update_modified=False)
-    enqueue_stamp(new)
     return {"cfdi": new, "status": CfdiState.QUEUED.value}
 
 

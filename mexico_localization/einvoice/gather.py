@@ -63,10 +63,8 @@ def profile_of(name: str | None) -> frappe._dict | None:
 
 
 class LoadedSale(SimpleNamespace):
-    """A sale's values by attribute, like a document (a dict would answer `.items` with its method)."""
-
-    def __getattr__(self, name: str) -> None:
-        return None
+    """A sale's values by attribute, like a document (a dict would answer `.items` with its method);
+    every column of its table is there, so a misspelt field raises instead of reading as empty."""
 
     def get(self, key: str, default=None):
         return getattr(self, key, None) or default

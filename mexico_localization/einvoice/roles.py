@@ -23,7 +23,6 @@ def require_manager() -> None:
         raise frappe.PermissionError(_("Only a CFDI Manager or System Manager may do this."))
 
 
-
 READERS = MANAGERS | {CFDI_AUDITOR}
 
 
@@ -31,3 +30,9 @@ def require_reader() -> None:
     """Refuses anyone who may not read the fiscal record."""
     if not has_any(READERS):
         raise frappe.PermissionError(_("Only a CFDI Auditor, CFDI Manager or System Manager may do this."))
+
+
+def managers() -> list[str]:
+    """The enabled users who hold CFDI Manager: they are told what needs a person."""
+    return frappe.db.sql_list("""select distinct u.name from `tabUser` u join `tabHas Role` r on r.parent = u.name
+        where r.parenttype = 'User' and r.role = %s and u.enabled = 1""", CFDI_MANAGER)

@@ -1,4 +1,4 @@
-"""E Invoice Setting, read for use: the client it configures, and what its key says."""
+"""E Invoice Setting, read for use: the client and the retry policy it configures."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import frappe
 
+from mexico_localization.cfdi.policy import RetryPolicy
 from mexico_localization.facturapi import Client, Exchange, Secret
 
 DOCTYPE = "E Invoice Setting"
@@ -26,3 +27,8 @@ def make_client(settings=None, on_exchange: Callable[[Exchange], None] | None = 
     settings = settings or get_settings()
     timeout = (float(settings.connect_timeout or 10), min(float(settings.read_timeout or 60), MAX_READ_TIMEOUT))
     return Client(settings.server_url, secret(settings), timeout=timeout, on_exchange=on_exchange)
+
+
+def retry_policy(settings=None) -> RetryPolicy:
+    """The backoff and attempt cap every stamping and cancellation try is decided with."""
+    return RetryPolicy(max_attempts=int((settings or get_settings()).max_attempts or 8))

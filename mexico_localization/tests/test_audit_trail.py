@@ -8,8 +8,9 @@ import itertools
 import frappe
 from frappe.utils import getdate, now_datetime
 
-from mexico_localization.einvoice import api, audit
-from mexico_localization.einvoice.stamping import stamp
+from mexico_localization.einvoice import api
+from mexico_localization.einvoice.operations import audit
+from mexico_localization.einvoice.pipeline.jobs import stamp
 from mexico_localization.tests.pos_fixtures import NOMINATIVE, pos_invoice
 from mexico_localization.tests.stamping_utils import StampingTestCase
 from mexico_localization.tests.utils import make_user
@@ -69,7 +70,7 @@ class TestAuditTrail(StampingTestCase):
                 api.verify_audit_trail()
         finally:
             frappe.set_user("Administrator")
-        self.assertIn("mexico_localization.einvoice.audit.seal_days",
+        self.assertIn("mexico_localization.einvoice.operations.audit.seal_days",
                       frappe.get_hooks("scheduler_events")["cron"]["15 0 * * *"])
 
     def test_a_cfdi_and_its_sealed_xml_cannot_be_deleted_nor_edited_through_rest(self):
@@ -95,7 +96,7 @@ class TestAuditTrail(StampingTestCase):
             frappe.set_user("Administrator")
 
     def test_install_keeps_facturapi_calls_and_failures_long_enough(self):
-        from mexico_localization.einvoice.setup import AUDIT_LOG_DAYS, keep_audit_logs
+        from mexico_localization.einvoice.setup.install import AUDIT_LOG_DAYS, keep_audit_logs
 
         settings = frappe.get_single("Log Settings")
         for row in settings.logs_to_clear:

@@ -11,9 +11,10 @@ import frappe
 from frappe.utils import add_to_date, now_datetime
 from frappe.utils.background_jobs import get_queue
 
-from mexico_localization.einvoice import api, bulk
-from mexico_localization.einvoice.stamping import stamp
-from mexico_localization.einvoice.sweep import sweep
+from mexico_localization.einvoice import api
+from mexico_localization.einvoice.operations import bulk
+from mexico_localization.einvoice.pipeline.jobs import stamp
+from mexico_localization.einvoice.pipeline.sweep import sweep
 from mexico_localization.tests.pos_fixtures import NOMINATIVE, WALK_IN, pos_invoice
 from mexico_localization.tests.stamping_utils import StampingTestCase, cfdi_of
 from mexico_localization.tests.utils import make_user
@@ -123,7 +124,8 @@ class TestBulk(StampingTestCase):
         frappe.db.commit()
         get_queue("short").empty()
         get_queue("long").empty()
-        sweep()
+        sweep()  # the scheduler's every-minute jobs
+        bulk.resume_bulk_runs()
         self.assertEqual(frappe.db.get_value("CFDI Bulk Run", run.name, "status"), "Running")
         short_jobs, long_jobs = get_queue("short").get_job_ids(), get_queue("long").get_job_ids()
         self.assertFalse([j for j in short_jobs if waiting.name in j], "a bulk retry never rides the live lane")

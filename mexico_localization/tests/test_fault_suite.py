@@ -18,8 +18,9 @@ from frappe.utils import add_to_date, now_datetime
 from frappe.utils.background_jobs import enqueue, get_queue
 
 from mexico_localization.cfdi.states import IN_FLIGHT
-from mexico_localization.einvoice.stamping import JOB, enqueue_stamp
-from mexico_localization.einvoice.sweep import sweep
+from mexico_localization.einvoice.pipeline.rows import STAMP_JOB as JOB
+from mexico_localization.einvoice.pipeline.rows import enqueue_stamp
+from mexico_localization.einvoice.pipeline.sweep import sweep
 from mexico_localization.tests.pos_fixtures import NOMINATIVE, pos_invoice
 from mexico_localization.tests.stamping_utils import StampingTestCase, run_worker_burst, wipe_cfdis
 

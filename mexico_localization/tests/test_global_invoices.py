@@ -11,9 +11,9 @@ from frappe.utils import add_days, flt, get_datetime, getdate, now_datetime, now
 
 from mexico_localization.cfdi.global_cfdi import DAY, period_of
 from mexico_localization.einvoice import api
-from mexico_localization.einvoice.cancellation import cancel
-from mexico_localization.einvoice.global_invoices import create_global, issue_due_globals
-from mexico_localization.einvoice.stamping import stamp
+from mexico_localization.einvoice.kinds.global_invoice import create_global
+from mexico_localization.einvoice.operations.walk_in import issue_due_globals
+from mexico_localization.einvoice.pipeline.jobs import cancel, stamp
 from mexico_localization.tests.pos_fixtures import NOMINATIVE, WALK_IN, pos_invoice, pos_return
 from mexico_localization.tests.stamping_utils import StampingTestCase
 
@@ -162,7 +162,7 @@ class TestGlobalInvoices(StampingTestCase):
 
     def test_the_job_is_scheduled_hourly_and_flags_a_global_issued_after_the_deadline(self):
         hooks = frappe.get_hooks("scheduler_events")["cron"]
-        self.assertIn("mexico_localization.einvoice.global_invoices.issue_due_globals", hooks["5 * * * *"])
+        self.assertIn("mexico_localization.einvoice.operations.walk_in.issue_due_globals", hooks["5 * * * *"])
         walk_in = self.ticket()
         late = period_of(getdate() - timedelta(days=3), DAY)
         name = create_global(self.shop.company, ZIP, late, [walk_in.name])

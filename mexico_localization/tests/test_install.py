@@ -1,8 +1,8 @@
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
-from mexico_localization.einvoice import setup
 from mexico_localization.einvoice.roles import CFDI_AUDITOR, CFDI_MANAGER
+from mexico_localization.einvoice.setup import install as setup
 from mexico_localization.tests.utils import test_company
 
 

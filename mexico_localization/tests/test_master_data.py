@@ -4,7 +4,7 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 
 from mexico_localization.cfdi import catalogs
-from mexico_localization.einvoice import catalog_sync, custom_fields
+from mexico_localization.einvoice.setup import catalog_sync, custom_fields
 from mexico_localization.tests.utils import make_user
 
 

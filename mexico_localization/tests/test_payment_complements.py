@@ -9,8 +9,7 @@ from erpnext.accounts.doctype.pos_invoice_merge_log.pos_invoice_merge_log import
 from frappe.utils import flt, getdate
 
 from mexico_localization.cfdi.payment_complement import complement_deadline
-from mexico_localization.einvoice.cancellation import cancel
-from mexico_localization.einvoice.stamping import stamp
+from mexico_localization.einvoice.pipeline.jobs import cancel, stamp
 from mexico_localization.mexico_localization.report.pending_payment_complements import (
     pending_payment_complements as report,
 )

@@ -11,9 +11,8 @@ from frappe.desk.query_report import run
 from frappe.utils import add_days, add_to_date, get_datetime, now_datetime, nowdate
 
 from mexico_localization.einvoice import api
-from mexico_localization.einvoice.cancellation import cancel
-from mexico_localization.einvoice.global_invoices import issue_due_globals
-from mexico_localization.einvoice.stamping import stamp
+from mexico_localization.einvoice.operations.walk_in import issue_due_globals
+from mexico_localization.einvoice.pipeline.jobs import cancel, stamp
 from mexico_localization.tests.pos_fixtures import NOMINATIVE, WALK_IN, pay_sales_invoice, pos_invoice, pos_return
 from mexico_localization.tests.stamping_utils import StampingTestCase
 from mexico_localization.tests.utils import make_user
@@ -167,7 +166,7 @@ class TestReconciliationReport(StampingTestCase):
         self.assertEqual((gone["status"], gone["cancellation_motive"], gone["cancellation_status"]),
                          ("Cancelled", "02", "accepted"))
         self.assertEqual({r["cfdi_type"] for r in rows("CFDI Audit Trail", {"cfdi_type": "P"})}, {"P"})
-        calls = [c for c in rows("FacturaAPI Calls", {}) if c["reference_docname"] == s.cancelled.mx_cfdi]
+        calls = [c for c in rows("Facturapi Calls", {}) if c["reference_docname"] == s.cancelled.mx_cfdi]
         self.assertIn("cancel_invoice", {c["operation"] for c in calls})
 
     def test_the_reconciliation_refuses_users_without_a_cfdi_role(self):

@@ -3,7 +3,9 @@ CFDI row, committed together or not at all."""
 
 import frappe
 
-from mexico_localization.einvoice.records import ExchangeLog, record_cfdi_call
+from mexico_localization.cfdi.moves import RECORD_STAMP, IllegalMove
+from mexico_localization.cfdi.states import CfdiState
+from mexico_localization.einvoice.pipeline.records import ExchangeLog, Outcome, record_cfdi_call
 from mexico_localization.facturapi import Client, Secret, StampingRejected
 from mexico_localization.tests.utils import PLANTED_KEY, EmulatorTestCase, test_company
 
@@ -35,8 +37,8 @@ class TestRecordCfdiCall(EmulatorTestCase):
     def test_success_writes_request_attempt_and_stamp_together(self):
         log = ExchangeLog("CFDI", self.cfdi.name)
         invoice = self.call(log)
-        record_cfdi_call(self.cfdi.name, log, outcome="Stamped",
-                         values={"status": "Stamped", "uuid": invoice["uuid"], "facturapi_id": invoice["id"]})
+        record_cfdi_call(self.cfdi.name, log, Outcome(RECORD_STAMP, CfdiState.STAMPED,
+                                                      {"uuid": invoice["uuid"], "facturapi_id": invoice["id"]}))
         frappe.db.rollback()  # prove it was committed, not just written
         cfdi = frappe.get_doc("CFDI", self.cfdi.name)
         self.assertEqual((cfdi.status, cfdi.uuid, len(cfdi.attempts)), ("Stamped", invoice["uuid"], 1))
@@ -53,8 +55,8 @@ class TestRecordCfdiCall(EmulatorTestCase):
         try:
             self.call(log)
         except StampingRejected as error:
-            record_cfdi_call(self.cfdi.name, log, outcome="Failed", error=error,
-                             values={"status": "Failed", "last_error_code": error.sat_code})
+            record_cfdi_call(self.cfdi.name, log, Outcome(RECORD_STAMP, CfdiState.FAILED,
+                                                          {"last_error_code": error.sat_code}, error))
         frappe.db.rollback()
         cfdi = frappe.get_doc("CFDI", self.cfdi.name)
         self.assertEqual((cfdi.status, cfdi.last_error_code), ("Failed", "CFDI40145"))
@@ -67,8 +69,8 @@ class TestRecordCfdiCall(EmulatorTestCase):
     def test_a_failing_record_step_leaves_nothing_half_written(self):
         log = ExchangeLog("CFDI", self.cfdi.name)
         self.call(log)
-        with self.assertRaises(frappe.ValidationError):
-            record_cfdi_call(self.cfdi.name, log, outcome="Stamped", values={"status": "Not A State"})
+        with self.assertRaises(IllegalMove):  # recording a stamping try as Cancelled is a bug
+            record_cfdi_call(self.cfdi.name, log, Outcome(RECORD_STAMP, CfdiState.CANCELLED))
         self.assertEqual(frappe.db.count("Integration Request", {"reference_docname": self.cfdi.name}), 0)
         cfdi = frappe.get_doc("CFDI", self.cfdi.name)
         self.assertEqual((cfdi.status, len(cfdi.attempts)), ("Stamping", 0))

@@ -5,12 +5,12 @@ from __future__ import annotations
 import frappe
 from frappe.desk.query_report import run
 
-from mexico_localization.einvoice.stamping import stamp
+from mexico_localization.einvoice.pipeline.jobs import stamp
 from mexico_localization.tests.pos_fixtures import NOMINATIVE, pos_invoice
 from mexico_localization.tests.stamping_utils import StampingTestCase
 from mexico_localization.tests.utils import make_user
 
-REPORTS = ("CFDI Audit Trail", "FacturaAPI Calls", "Pending Payment Complements", "CFDI Reconciliation")
+REPORTS = ("CFDI Audit Trail", "Facturapi Calls", "Pending Payment Complements", "CFDI Reconciliation")
 
 
 def rows(report: str, filters: dict) -> list[dict]:
@@ -35,7 +35,7 @@ class TestReports(StampingTestCase):
         self.assertEqual((bad["status"], bad["uuid"]), ("Failed", None))
         self.assertTrue(bad["last_error"])
         self.assertNotIn(stamped.mx_cfdi, {r["name"] for r in rows("CFDI Audit Trail", {"status": "Failed"})})
-        calls = rows("FacturaAPI Calls", {})
+        calls = rows("Facturapi Calls", {})
         mine = [c for c in calls if c["reference_docname"] in (stamped.mx_cfdi, failed.mx_cfdi)]
         self.assertIn(("create_invoice", "200", "Completed"),
                       {(c["operation"], c["http_status"], c["status"]) for c in mine})

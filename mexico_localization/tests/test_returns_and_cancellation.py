@@ -7,11 +7,10 @@ import frappe
 from frappe.utils import add_days, add_to_date, flt, get_datetime, now_datetime, nowdate
 
 from mexico_localization.einvoice import api
-from mexico_localization.einvoice.cancellation import cancel
-from mexico_localization.einvoice.global_invoices import issue_due_globals
-from mexico_localization.einvoice.stamping import stamp
-from mexico_localization.einvoice.sweep import sweep
-from mexico_localization.facturapi.sandbox.server import _cancel_settle
+from mexico_localization.einvoice.operations.walk_in import issue_due_globals
+from mexico_localization.einvoice.pipeline.jobs import cancel, stamp
+from mexico_localization.einvoice.pipeline.sweep import sweep
+from mexico_localization.testing.emulator.server import _cancel_settle
 from mexico_localization.tests.pos_fixtures import NOMINATIVE, WALK_IN, pos_invoice, pos_return
 from mexico_localization.tests.stamping_utils import StampingTestCase, cfdi_of
 

@@ -3,7 +3,8 @@
 import frappe
 from frappe.utils import add_to_date, now_datetime
 
-from mexico_localization.einvoice.stamping import idempotency_key, stamp
+from mexico_localization.einvoice.pipeline.jobs import stamp
+from mexico_localization.einvoice.pipeline.rows import idempotency_key
 from mexico_localization.tests.pos_fixtures import NOMINATIVE, pos_invoice
 from mexico_localization.tests.stamping_utils import StampingTestCase, cfdi_of
 from mexico_localization.tests.utils import configure, test_company
@@ -185,10 +186,10 @@ class TestStamping(StampingTestCase):
     def test_a_deadlocked_record_step_is_tried_again(self):
         from unittest.mock import patch
 
-        from mexico_localization.einvoice import records
+        from mexico_localization.einvoice.pipeline import records
 
         cfdi = cfdi_of(self.sale())
-        real, calls = records._write_cfdi_call, []
+        real, calls = records.write_call, []
 
         def deadlock_once(*args, **kwargs):
             calls.append(1)
@@ -197,7 +198,7 @@ class TestStamping(StampingTestCase):
                 raise frappe.QueryDeadlockError("1213 Deadlock found when trying to get lock")
             return real(*args, **kwargs)
 
-        with patch.object(records, "_write_cfdi_call", deadlock_once):
+        with patch.object(records, "write_call", deadlock_once):
             stamp(cfdi.name)
         cfdi.reload()
         self.assertEqual((cfdi.status, len(calls)), ("Stamped", 2))
@@ -208,7 +209,7 @@ class TestStamping(StampingTestCase):
         from unittest.mock import patch
 
         cfdi = cfdi_of(self.sale())
-        with patch("mexico_localization.einvoice.stamping._record", side_effect=RuntimeError("worker bug")):
+        with patch("mexico_localization.einvoice.pipeline.stamping.record_try", side_effect=RuntimeError("worker bug")):
             with self.assertRaises(RuntimeError):
                 stamp(cfdi.name)
         cfdi.reload()

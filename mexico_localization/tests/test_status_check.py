@@ -7,11 +7,12 @@ from __future__ import annotations
 import frappe
 from frappe.utils import add_days, now_datetime
 
-from mexico_localization.einvoice import api, audit, records, status_check
-from mexico_localization.einvoice.cancellation import cancel
+from mexico_localization.einvoice import api
+from mexico_localization.einvoice.operations import audit, status_check
+from mexico_localization.einvoice.operations.status_check import check_recent_cfdis
+from mexico_localization.einvoice.pipeline import records
+from mexico_localization.einvoice.pipeline.jobs import cancel, stamp
 from mexico_localization.einvoice.settings import make_client
-from mexico_localization.einvoice.stamping import stamp
-from mexico_localization.einvoice.status_check import check_recent_cfdis
 from mexico_localization.tests.pos_fixtures import NOMINATIVE, pos_invoice
 from mexico_localization.tests.stamping_utils import StampingTestCase
 from mexico_localization.tests.utils import make_user
@@ -112,7 +113,7 @@ class TestStatusCheck(StampingTestCase):
         frappe.db.commit()
         log = records.ExchangeLog("CFDI", cfdi.name)
         with make_client(on_exchange=log) as client:
-            moved = status_check._flag(client, log, as_read, self.emulator.state.invoices[cfdi.facturapi_id])
+            moved = status_check.flag(client, log, as_read, self.emulator.state.invoices[cfdi.facturapi_id])
         self.assertFalse(moved)
         self.assertEqual(frappe.db.get_value("CFDI", cfdi.name, ["status", "cancelled_outside_app",
                                                                  "cancellation_motive"]), ("Cancel Requested", 0, "03"))

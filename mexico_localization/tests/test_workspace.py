@@ -10,7 +10,7 @@ from frappe.desk.desktop import get_workspace_sidebar_items
 from frappe.desk.doctype.number_card.number_card import get_result
 from frappe.utils import add_to_date, now_datetime
 
-from mexico_localization.einvoice.stamping import stamp
+from mexico_localization.einvoice.pipeline.jobs import stamp
 from mexico_localization.tests.pos_fixtures import NOMINATIVE, WALK_IN, pos_invoice
 from mexico_localization.tests.stamping_utils import StampingTestCase
 from mexico_localization.tests.utils import make_user
@@ -42,7 +42,7 @@ class TestWorkspace(StampingTestCase):
         self.assertEqual({r.role for r in ws.roles}, {"System Manager", "CFDI Manager", "CFDI Auditor"})
         targets = {link.link_to for link in ws.links if link.type == "Link"}
         self.assertLessEqual({"E Invoice Setting", "CFDI", "CFDI Reconciliation", "CFDI Audit Trail",
-                              "FacturaAPI Calls", "Pending Payment Complements", "CFDI Audit Seal"}, targets)
+                              "Facturapi Calls", "Pending Payment Complements", "CFDI Audit Seal"}, targets)
         for link in ws.links:
             if link.type == "Link":
                 self.assertTrue(frappe.db.exists(link.link_type, link.link_to), link.link_to)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
-from mexico_localization.facturapi.sandbox import Emulator, EmulatorConfig
+from mexico_localization.testing.emulator import Emulator, EmulatorConfig
 
 PLANTED_KEY = "sk_test_BENCHPLANTED0ml9q8w7e6r5t4y3"
 KEY_TAIL = PLANTED_KEY[8:]

@@ -1,8 +1,12 @@
 // CFDI record: read-only; a stamped one (a sale's, a global, a credit note, a complement) can be
-// cancelled from here with SAT's motive. Motive 01 only through Re-issue CFDI on the sale.
+// cancelled from here with SAT's motive. Motive 01 only through Re-issue CFDI on the sale. A CFDI in
+// Needs Review is resolved here by choosing the CFDI that stands.
 frappe.ui.form.on("CFDI", {
 	refresh(frm) {
 		const manager = frappe.user.has_role("CFDI Manager") || frappe.user.has_role("System Manager");
+		if (manager && frm.doc.status === "Needs Review") {
+			frm.add_custom_button(__("Resolve Review"), () => resolve_review(frm));
+		}
 		if (!manager || !["Stamped", "Cancel Rejected"].includes(frm.doc.status)) return;
 		frm.add_custom_button(__("Cancel CFDI"), () => ask_motive(frm));
 		if (frappe.route_options && frappe.route_options.mx_cancel) {
@@ -34,5 +38,35 @@ function ask_motive(frm) {
 		},
 		__("Cancel CFDI"),
 		__("Request cancellation"),
+	);
+}
+
+function resolve_review(frm) {
+	const candidates = (frm.doc.review_candidates || "").split("\n").filter(Boolean);
+	const again = __("Look at FacturaAPI again");
+	frappe.prompt(
+		[
+			{
+				fieldname: "keep", fieldtype: "Select", reqd: 1, label: __("The CFDI that stands"),
+				options: [...candidates, again],
+				description: __("The others are recorded as duplicates of this CFDI."),
+			},
+			{
+				fieldname: "cancel_others", fieldtype: "Check", default: 1,
+				label: __("Cancel the duplicates at SAT (motive 02)"), depends_on: `eval:doc.keep !== "${again}"`,
+			},
+		],
+		async ({ keep, cancel_others }) => {
+			await frappe.call({
+				method: "mexico_localization.einvoice.api.resolve_review",
+				type: "POST",
+				args: { cfdi: frm.doc.name, keep: keep === again ? null : keep, cancel_others },
+				freeze: true,
+			});
+			frappe.show_alert({ message: __("Review resolved"), indicator: "green" });
+			frm.reload_doc();
+		},
+		__("Resolve Review"),
+		__("Resolve"),
 	);
 }

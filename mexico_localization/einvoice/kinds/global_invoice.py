@@ -1,0 +1,135 @@
+"""The global CFDI to público en general: its rows (a period's, an "Each ticket" sale's, a re-issue
+without the tickets that left it) and its body.
+
+A ticket belongs to a global once its `mx_cfdi` names the global's row; the assignment is one
+conditional UPDATE, so a global being assembled and a nominative request can never both take the
+same ticket. Nothing here commits: the caller's transaction holds the tickets and the row together.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import frappe
+from frappe.utils import flt, getdate, now_datetime
+
+from mexico_localization.cfdi.global_cfdi import (
+    DAY,
+    FORTNIGHT,
+    MONTH,
+    TWO_MONTHS,
+    WEEK,
+    Period,
+    build_global,
+    period_of,
+)
+from mexico_localization.cfdi.mapping import BuiltInvoice
+from mexico_localization.cfdi.states import CfdiState
+from mexico_localization.einvoice.gather import returns_in, ticket_from_invoice
+from mexico_localization.einvoice.pipeline.rows import LIVE_QUEUE, new_row
+from mexico_localization.einvoice.settings import get_settings
+
+EACH_TICKET = "Each ticket"
+PERIODICITY = {"Daily": DAY, "Weekly": WEEK, "Fortnightly": FORTNIGHT, "Monthly": MONTH, "Bimonthly": TWO_MONTHS}
+
+
+def periodicity(settings=None) -> str | None:
+    """FacturaAPI's word for the setting; None for "Each ticket"."""
+    value = (settings or get_settings()).get("global_periodicity") or "Daily"
+    return None if value == EACH_TICKET else PERIODICITY[value]
+
+
+def create_global(company: str, zip_: str, period: Period, names: list[str], series: str = "",
+                  previous: str | None = None, first: str | None = None) -> str | None:
+    """Takes the tickets still free (or, re-issuing, still on `previous`) and writes their global's
+    row, Queued, in the caller's transaction; the stamp job runs after its commit. None when no
+    ticket was free (nothing was written)."""
+    name = first or global_name(zip_, period)
+    holder = "mx_cfdi = %(previous)s" if previous else "ifnull(mx_cfdi, '') = ''"
+    frappe.db.sql(f"""update `tabPOS Invoice` set mx_cfdi = %(name)s
+                      where name in %(names)s and docstatus = 1 and {holder}""",  # noqa: S608 (fixed text)
+                  {"name": name, "names": tuple(names), "previous": previous})
+    taken = frappe.get_all("POS Invoice", filters={"mx_cfdi": name, "is_return": 0}, order_by="posting_date, name",
+                           fields=["name", "posting_date", "base_grand_total", "currency"])
+    if not taken:
+        return None
+    returns = _returns_of([t.name for t in taken], previous)
+    if returns:
+        frappe.db.sql("update `tabPOS Invoice` set mx_cfdi = %s where name in %s",
+                      (name, tuple(r.name for r in returns)))
+    returned: dict[str, float] = defaultdict(float)
+    for r in returns:
+        returned[r.return_against] += flt(r.base_grand_total)
+    tickets = [{"pos_invoice": t.name, "posting_date": t.posting_date,
+                "amount": flt(t.base_grand_total) + returned[t.name]} for t in taken]
+    note = (f"Issued after SAT's deadline for this period ({period.deadline()}): the global CFDI is due within "
+            f"24 hours after the period closes (RMF 2.7.1.21).") if now_datetime() > period.deadline() else None
+    global_row(name, ("Company", company), company, period, zip_, series, tickets,
+               frappe.get_cached_value("Company", company, "default_currency"), review_note=note)
+    return name
+
+
+def global_row(name: str, reference: tuple[str, str], company: str, period: Period, zip_: str, series: str,
+               tickets: list[dict], currency: str, review_note: str | None = None,
+               queue: str | None = LIVE_QUEUE) -> str:
+    """A global CFDI's row, Queued, with its tickets; the total is theirs."""
+    return new_row({
+        "reference_doctype": reference[0], "reference_name": reference[1], "cfdi_type": "I", "is_global": 1,
+        "company": company, "status": CfdiState.QUEUED.value, "currency": currency, "series": series,
+        "total": sum(flt(t["amount"]) for t in tickets), "global_periodicity": period.periodicity,
+        "period_start": period.start, "period_end": period.end, "expedition_zip": zip_, "tickets": tickets,
+        "review_note": review_note,
+    }, name=name, queue=queue)
+
+
+def global_name(zip_: str, period: Period, tag: str = "") -> str:
+    """GLOBAL-<zip>-<period>[<tag>], then -2, -3 for further chunks (a re-issue's tag is -R)."""
+    base = f"GLOBAL-{zip_ or 'SIN-CP'}-{period.key}{tag}"
+    name, n = base, 1
+    while frappe.db.exists("CFDI", name):
+        n += 1
+        name = f"{base}-{n}"
+    return name
+
+
+def _returns_of(tickets: list[str], previous: str | None) -> list:
+    holder = {"mx_cfdi": previous} if previous else {"mx_cfdi": ["is", "not set"]}
+    return frappe.get_all("POS Invoice", fields=["name", "return_against", "base_grand_total"], filters={
+        "is_return": 1, "docstatus": 1, "return_against": ["in", tickets],
+        "mx_cfdi_status": CfdiState.AWAITING_GLOBAL.value, **holder})
+
+
+def each_ticket_global(invoice, zip_: str, series: str, queue: str | None = LIVE_QUEUE) -> str:
+    """"Each ticket": the walk-in sale's own one-ticket global, written in the cashier's transaction."""
+    tickets = [{"pos_invoice": invoice.name, "posting_date": invoice.posting_date, "amount": invoice.base_grand_total}]
+    return global_row(f"{invoice.name}-IG", (invoice.doctype, invoice.name), invoice.company,
+                      period_of(getdate(invoice.posting_date), DAY), zip_, series, tickets, invoice.currency,
+                      queue=queue)
+
+
+def remove_ticket(global_name_: str, ticket: str, nominative: str) -> None:
+    """Marks the ticket's row in the global: its next build (retry or re-issue) leaves it out."""
+    frappe.db.set_value("CFDI Global Ticket", {"parent": global_name_, "pos_invoice": ticket}, "removed_by",
+                        nominative, update_modified=False)
+
+
+def reissue_remaining(old) -> str | None:
+    """After `old` (a global) is cancelled with motive 04: its other tickets in a new global."""
+    remaining = [row.pos_invoice for row in old.tickets if not row.removed_by]
+    if not remaining or old.reissued_as:
+        return None
+    period = Period(old.global_periodicity, getdate(old.period_start), getdate(old.period_end))
+    new = create_global(old.company, old.expedition_zip, period, remaining, series=old.series or "",
+                        previous=old.name, first=global_name(old.expedition_zip, period, tag="-R"))
+    if new:
+        frappe.db.set_value("CFDI", old.name, "reissued_as", new, update_modified=False)
+    return new
+
+
+def build(row) -> BuiltInvoice:
+    """The tickets the global still holds, with the returns netted into them."""
+    returns = returns_in(row.name)
+    tickets = [ticket_from_invoice(t.pos_invoice, returns.get(t.pos_invoice, [])) for t in row.tickets
+               if not t.removed_by]
+    period = Period(row.global_periodicity, getdate(row.period_start), getdate(row.period_end))
+    return build_global(tickets, period, row.expedition_zip or "", row.series or "")

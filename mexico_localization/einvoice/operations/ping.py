@@ -1,0 +1,178 @@
+"""Ping Server: proves URL and key against FacturaAPI, records the call, and says in plain words
+what was found or exactly what is wrong."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import frappe
+from frappe import _
+from frappe.utils import get_datetime, now_datetime
+
+from mexico_localization.einvoice.pipeline import records
+from mexico_localization.einvoice.settings import DOCTYPE, get_settings, make_client, secret
+from mexico_localization.einvoice.timeutil import to_site_time
+from mexico_localization.facturapi import (
+    AuthenticationError,
+    ConnectError,
+    FacturapiError,
+    InvalidResponse,
+    NotFoundError,
+    OutcomeUnknown,
+    PermissionDenied,
+    PingResult,
+    RateLimited,
+    ServiceUnavailable,
+)
+
+
+def run_ping() -> dict[str, Any]:
+    """Pings with the saved settings; writes the Integration Request (and Error Log on failure)."""
+    settings = get_settings()
+    if not secret(settings):
+        return _store(_answer(False, _("Enter the Secret Key from FacturaAPI's dashboard and save, then ping.")))
+    log = records.ExchangeLog(DOCTYPE, DOCTYPE)
+    try:
+        client = make_client(settings, on_exchange=log)
+    except ValueError as exc:
+        return _store(_answer(False, _("The FacturaAPI Server URL cannot be used: {0}").format(str(exc))))
+    try:
+        with client:
+            result = client.ping()
+    except FacturapiError as error:
+        log.write()
+        records.error_log(_("FacturaAPI ping failed"), error, DOCTYPE, DOCTYPE)
+        return _store(_answer(False, explain(error, settings)))
+    log.write()
+    return _store(_connected(result, settings))
+
+
+def _answer(ok: bool, message: str, warnings: list[str] | None = None, **fields: Any) -> dict[str, Any]:
+    return {"ok": ok, "message": message, "warnings": warnings or [], "fields": fields}
+
+
+def _connected(result: PingResult, settings) -> dict[str, Any]:
+    org = result.organization or {}
+    legal = org.get("legal") or {}
+    certificate = org.get("certificate") or {}
+    environment = _environment_label(result.key_environment)
+    name, rfc = legal.get("legal_name") or legal.get("name") or "", (legal.get("tax_id") or "").upper()
+    if org:
+        message = _("Connected to FacturaAPI at {0} as {1} (RFC {2}), {3} environment.").format(
+            _host(settings.server_url), name or _("(no legal name)"), rfc or _("unknown"), environment)
+    else:
+        message = _("Connected to FacturaAPI at {0}, {1} environment. This key may not read the organization, "
+                    "so its RFC and certificate were not checked.").format(_host(settings.server_url), environment)
+    fields = {
+        "key_environment": result.key_environment,
+        "served_by_emulator": 1 if result.emulator else 0,
+        "organization_legal_name": name,
+        "organization_tax_id": rfc,
+        "certificate_expires_at": to_site_time(certificate.get("expires_at")),
+        "is_production_ready": 1 if org.get("is_production_ready") else 0,
+        "pending_steps": "\n".join(s.get("description") or s.get("type") or "" for s in org.get("pending_steps") or []),
+    }
+    return _answer(True, message, ping_warnings(result, settings), **fields)
+
+
+def ping_warnings(result: PingResult, settings) -> list[str]:
+    """What a successful ping found that still blocks or endangers stamping."""
+    org = result.organization or {}
+    warnings = []
+    if result.emulator:
+        warnings.append(_("This server is the offline FacturaAPI emulator: nothing it stamps has fiscal validity."))
+    if result.key_environment == "Test":
+        warnings.append(_("This is a Test key: CFDIs are stamped in FacturaAPI's Test environment and have no "
+                          "fiscal validity (PRUEBA – sin validez fiscal)."))
+    if (result.emulator or result.key_environment == "Test") and settings.production_site:
+        warnings.append(_("This site is marked Production Site, but this connection stamps nothing with fiscal "
+                          "value: use the Live key and FacturaAPI's server."))
+    if result.key_environment == "User":
+        warnings.append(_("This is a user key (sk_user_): stamping needs an organization key, sk_test_ or sk_live_."))
+    if org and not org.get("is_production_ready"):
+        steps = ", ".join(s.get("description") or s.get("type") or "" for s in org.get("pending_steps") or [])
+        warnings.append(_("The organization is not ready to stamp live CFDIs. Pending in FacturaAPI: {0}").format(
+            steps or _("see FacturaAPI's dashboard")))
+    rfc = ((org.get("legal") or {}).get("tax_id") or "").upper()
+    company_rfc = _company_rfc(settings.company)
+    if org and settings.company and rfc != company_rfc:
+        warnings.append(_("The organization's RFC ({0}) is not the Tax ID of {1} ({2}): CFDIs would be issued by "
+                          "another taxpayer. Check the key or the company.").format(
+            rfc or _("none"), settings.company, company_rfc or _("empty")))
+    expires = to_site_time((org.get("certificate") or {}).get("expires_at"))
+    if expires and get_datetime(expires) < now_datetime():
+        warnings.append(_("The CSD certificate loaded in FacturaAPI expired on {0}: upload a current one.").format(
+            expires))
+    elif expires and (get_datetime(expires) - now_datetime()).days < 30:
+        warnings.append(_("The CSD certificate loaded in FacturaAPI expires on {0}.").format(expires))
+    return warnings
+
+
+def explain(error: FacturapiError, settings) -> str:
+    """What went wrong, in words an IT administrator can act on."""
+    host, timeout = _host(settings.server_url), settings.read_timeout or 60
+    if isinstance(error, ConnectError):
+        return {
+            "dns": _("The host name {0} does not resolve. Check the FacturaAPI Server URL and this server's DNS."),
+            "refused": _("Nothing answers at {0}. Check the URL and port, and that the server or emulator is running."),
+            "unreachable": _("{0} cannot be reached from this server. Check the network route or firewall."),
+            "tls": _("The secure (https) connection to {0} failed. Check the URL, the server's certificate and "
+                     "this machine's CA certificates."),
+            "connect_timeout": _("No connection to {0} within the connect timeout. A firewall or proxy may block "
+                                 "outgoing https."),
+        }.get(error.reason, _("Could not connect to {0}.")).format(host) + _detail(error)
+    if isinstance(error, OutcomeUnknown):
+        if error.reason == "read_timeout":
+            return _("{0} accepted the connection but did not answer within {1} seconds.").format(host, timeout)
+        return _("The connection to {0} broke before an answer came back.").format(host) + _detail(error)
+    if isinstance(error, AuthenticationError):
+        return _("FacturaAPI rejected the Secret Key (HTTP {0}, {1}). Copy the key again from FacturaAPI's "
+                 "dashboard (Developers → API keys), save, and ping again.").format(error.status, error.code)
+    if isinstance(error, PermissionDenied):
+        return _("The key is valid but may not do this (HTTP {0}, {1}): {2}").format(
+            error.status, error.code, error.message)
+    if isinstance(error, NotFoundError):
+        return _("{0} answered 404: the URL does not point at FacturaAPI's v2 API. Use e.g. "
+                 "https://www.facturapi.io/v2").format(host)
+    if isinstance(error, InvalidResponse):
+        return _("The server at {0} answered, but not like FacturaAPI (no JSON). Check the URL.").format(host)
+    if isinstance(error, RateLimited):
+        return _("FacturaAPI says there were too many requests; try again in {0} seconds.").format(
+            int(error.retry_after or 60))
+    if isinstance(error, ServiceUnavailable):
+        return _("FacturaAPI is unavailable right now (HTTP {0}); try again in a few minutes.").format(error.status)
+    return _("FacturaAPI answered with an error: {0}").format(error.summary())
+
+
+def _store(answer: dict[str, Any]) -> dict[str, Any]:
+    """Writes the result to the settings' Last Ping block without touching their modified time."""
+    values = {
+        "last_ping_status": _("Connected") if answer["ok"] else _("Failed"),
+        "last_ping_at": now_datetime(),
+        "last_ping_message": "\n".join([answer["message"], *answer["warnings"]]),
+    }
+    if answer["ok"]:
+        values.update(answer["fields"])
+    frappe.db.set_single_value(DOCTYPE, values, update_modified=False)
+    frappe.clear_document_cache(DOCTYPE, DOCTYPE)
+    return answer
+
+
+def _environment_label(environment: str) -> str:
+    return {"Test": _("Test"), "Live": _("Live"), "User": _("User key")}.get(environment, _("Unknown"))
+
+
+def _company_rfc(company: str | None) -> str:
+    return ((frappe.db.get_value("Company", company, "tax_id") if company else "") or "").strip().upper()
+
+
+def _host(url: str) -> str:
+    parts = urlsplit(url or "")
+    return parts.netloc or url
+
+
+def _detail(error: FacturapiError) -> str:
+    return " " + _("Technical detail: {0}").format(error.message)
+
+

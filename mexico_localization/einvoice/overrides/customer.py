@@ -1,0 +1,21 @@
+"""Customer hooks: the fiscal data is checked where it is typed, so a problem is seen once, not at
+every sale."""
+
+from __future__ import annotations
+
+import frappe
+from frappe import _
+
+from mexico_localization.cfdi.validation import receiver_problems
+from mexico_localization.einvoice.gather import receiver_from_customer
+from mexico_localization.einvoice.messages import translate
+
+
+def validate(doc, method: str | None = None) -> None:
+    """Warns (never blocks) about fiscal data the CFDI would reject, once any of it is filled in."""
+    if doc.get("mx_is_public") or not (doc.get("mx_tax_regime") or doc.get("mx_cfdi_use") or doc.get("mx_fiscal_zip")):
+        return
+    found = receiver_problems(receiver_from_customer(doc), doc.customer_name or doc.name)
+    if found:
+        frappe.msgprint("<br>".join(frappe.utils.escape_html(translate(p)) for p in found),
+                        title=_("CFDI data of this customer"), indicator="orange")

@@ -1,0 +1,84 @@
+"""POS Invoice hooks. At the till (`validate`) every fiscal-data problem is named before payment;
+on the cashier's submit the CFDI's row is written and its job queued for after the commit; ERPNext's
+Cancel is refused while a CFDI is valid or on its way. Nothing here calls FacturaAPI or waits.
+
+Walk-in sales are never blocked at the till. For a nominative customer, E Invoice Setting decides:
+Block (the default: the customer is present and can give the data, or buy as público en general)
+or Warn.
+"""
+
+from __future__ import annotations
+
+import frappe
+from frappe import _
+
+from mexico_localization.cfdi.problems import Problem, problem
+from mexico_localization.cfdi.states import IN_FLIGHT, VALID_AT_SAT, CfdiState
+from mexico_localization.cfdi.validation import receiver_problems, sale_problems
+from mexico_localization.einvoice.gather import sale_from_invoice
+from mexico_localization.einvoice.kinds.opening import open_sale_cfdi
+from mexico_localization.einvoice.messages import translate
+from mexico_localization.einvoice.settings import get_settings
+
+
+def validate(invoice, method: str | None = None) -> None:
+    """The till's check, when the sale is saved: submitting a saved draft validates it again, and
+    checking twice would only cost the cashier time."""
+    if invoice._action == "submit" and not invoice.flags.in_insert:
+        return
+    if not applies(invoice):
+        return
+    sale = sale_from_invoice(invoice)
+    found = sale_problems(sale, invoice.customer) + unmapped_taxes(invoice)
+    if not found:
+        return
+    # Only the customer's own data can block: the customer is here to give it. Item, payment and
+    # profile set-up problems are the back office's, so they warn and the CFDI waits for the fix.
+    customer_data = [p for p in receiver_problems(sale.receiver, invoice.customer) if p.blocking]
+    block = bool(customer_data) and get_settings().incomplete_customer_action != "Warn"
+    message = render(found)
+    if block:
+        frappe.throw(message, title=_("The CFDI for this sale would be rejected"))
+    frappe.msgprint(message, title=_("Check the fiscal data of this sale"), indicator="orange")
+
+
+def applies(invoice) -> bool:
+    settings = get_settings()
+    return bool(settings.enable_e_invoice and settings.company == invoice.company and not invoice.is_return
+                and not invoice.get("is_consolidated"))
+
+
+def unmapped_taxes(invoice) -> list[Problem]:
+    """Tax rows the CFDI would leave out because their account has no SAT Tax."""
+    return [problem("tax_unknown", blocking=False, account=row.account_head) for row in invoice.taxes
+            if row.tax_amount and not frappe.get_cached_value("Account", row.account_head, "mx_tax_type")]
+
+
+def render(problems: list[Problem]) -> str:
+    items = "".join(f"<li>{frappe.utils.escape_html(translate(p))}</li>" for p in problems)
+    return _("Fix these before the sale, or sell to Público en General:") + f"<ul>{items}</ul>"
+
+
+def before_submit(invoice, method: str | None = None) -> None:
+    """Writes the sale's CFDI row in this same transaction and queues its job for after the commit
+    (a rolled-back submit queues nothing)."""
+    opened = open_sale_cfdi(invoice)
+    invoice.mx_cfdi_status = opened.state.value
+    invoice.mx_cfdi_message = opened.reason
+    if opened.cfdi:
+        invoice.mx_cfdi = opened.cfdi
+
+
+def before_cancel(invoice, method: str | None = None) -> None:
+    """ERPNext's Cancel is refused while a valid CFDI exists or one is on its way."""
+    status = invoice.get("mx_cfdi_status")
+    if status and CfdiState(status) in VALID_AT_SAT | IN_FLIGHT:
+        frappe.throw(_("This sale has a CFDI ({0}). Cancel the CFDI first (Cancel CFDI), then the sale.").format(
+            _(status)), title=_("CFDI exists"))
+
+
+def onload(invoice, method: str | None = None) -> None:
+    """Tells the form whether the sale is in (or waiting for) a global CFDI: it offers the nominative CFDI."""
+    in_global = invoice.get("mx_cfdi_status") == CfdiState.AWAITING_GLOBAL.value or bool(
+        invoice.get("mx_cfdi") and frappe.db.get_value("CFDI", invoice.mx_cfdi, "is_global"))
+    invoice.set_onload("mx_in_global", in_global and not invoice.is_return)

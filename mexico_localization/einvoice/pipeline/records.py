@@ -1,0 +1,192 @@
+"""The fiscal record of every call: an Integration Request per HTTP exchange, a CFDI Attempt per
+exchange, an Error Log per failure, the CFDI's new state and files, and its mirror on the sale.
+Nothing here commits but `record_cfdi_call`, which writes one call's record in one transaction."""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+import frappe
+
+from mexico_localization.cfdi.moves import Move
+from mexico_localization.cfdi.states import CfdiState
+from mexico_localization.einvoice.pipeline.rows import add_child, transition
+from mexico_localization.facturapi import Exchange
+
+SERVICE = "FacturaAPI"
+RECORD_TRIES = 4
+MIRRORED = ("POS Invoice", "Payment Entry")  # the documents that carry the mx_cfdi_* mirror fields
+MIRROR_SOURCE = ["name", "status", "is_global", "reference_doctype", "reference_name", "uuid", "stamped_at",
+                 "sat_cert_number", "sat_signature", "review_note", "last_error"]
+
+
+class ExchangeLog:
+    """Collects the client's exchanges (its `on_exchange` hook) and writes them as records. `tag`
+    (a bulk run's name) heads each record's description, so the run's summary can list them."""
+
+    def __init__(self, reference_doctype: str | None = None, reference_name: str | None = None,
+                 tag: str | None = None) -> None:
+        self.reference_doctype = reference_doctype
+        self.reference_name = reference_name
+        self.tag = tag
+        self.exchanges: list[Exchange] = []
+
+    def __call__(self, exchange: Exchange) -> None:
+        self.exchanges.append(exchange)
+
+    def write(self) -> list[str]:
+        """One Integration Request per exchange; returns their names (in the caller's transaction)."""
+        return [integration_request(e, self.reference_doctype, self.reference_name, self.tag) for e in self.exchanges]
+
+
+def integration_request(exchange: Exchange, reference_doctype: str | None = None,
+                        reference_name: str | None = None, tag: str | None = None) -> str:
+    doc = frappe.get_doc({
+        "doctype": "Integration Request",
+        "integration_request_service": SERVICE,
+        "is_remote_request": 0,
+        "request_description": tagged(describe(exchange), tag),
+        "request_id": exchange.log_id,
+        "status": "Completed" if exchange.ok else "Failed",
+        "url": f"{exchange.method} {exchange.url}",
+        "request_headers": _json(exchange.request_headers),
+        "data": _json(exchange.request_body) if exchange.request_body is not None else "",
+        "output": _json(exchange.response_body) if exchange.response_body is not None else "",
+        "error": _json({"kind": exchange.error_kind, "message": exchange.error, "http_status": exchange.status,
+                        "facturapi_log_id": exchange.log_id}) if not exchange.ok else "",
+        "reference_doctype": reference_doctype,
+        "reference_docname": reference_name,
+    })
+    doc.insert(ignore_permissions=True)
+    return doc.name
+
+
+def tagged(text: str, tag: str | None) -> str:
+    return f"{tag} · {text}" if tag else text
+
+
+def describe(exchange: Exchange) -> str:
+    """The line an operator reads in the list: operation, answer and time taken."""
+    answer = str(exchange.status) if exchange.status is not None else "no answer"
+    return f"{exchange.operation} · {answer} · {exchange.duration_ms:.0f} ms"
+
+
+def error_log(title: str, error: BaseException, reference_doctype: str | None = None,
+              reference_name: str | None = None) -> str:
+    """An Error Log with `error`'s traceback (frames and messages, not local variables)."""
+    trace = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    return frappe.log_error(title=title, message=trace, reference_doctype=reference_doctype,
+                            reference_name=reference_name).name
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, indent=1, ensure_ascii=False, default=str)
+
+
+def error_code(error: BaseException | None) -> str:
+    return str(getattr(error, "code", "") or type(error).__name__) if error is not None else ""
+
+
+@dataclass
+class Outcome:
+    """What one call to FacturaAPI changes on its CFDI: the move and its target state, the row's new
+    values, the error to log, the files to attach (field → (file name, bytes)) and a comment."""
+
+    move: Move
+    to: CfdiState
+    values: dict[str, Any] = field(default_factory=dict)
+    error: BaseException | None = None
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    comment: str | None = None
+
+
+def record_cfdi_call(cfdi: str, log: ExchangeLog, outcome: Outcome) -> bool:
+    """The record step of every CFDI operation: one short transaction that commits once.
+
+    Writes the call's Integration Requests, a CFDI Attempt per exchange (linked to its request), an
+    Error Log for `outcome.error`, the CFDI's move with its values and files, and the sale's mirror.
+    The move is applied only if, under the row's lock, the CFDI is still where the move starts
+    (checked again on every try); otherwise only the Integration Requests are written and False is
+    returned. Any failure rolls everything back; a deadlock or lock timeout is tried again, since
+    FacturaAPI's answer is known and must not be lost.
+    """
+    for attempt in range(1, RECORD_TRIES + 1):
+        try:
+            changed = write_call(cfdi, log, outcome)
+            frappe.db.commit()
+            return changed
+        except Exception as exc:
+            frappe.db.rollback()
+            if attempt == RECORD_TRIES or not _is_transient(exc):
+                raise
+            time.sleep(0.2 * attempt)
+    return False  # not reached: the last try returns or raises
+
+
+def _is_transient(exc: Exception) -> bool:
+    """Frappe raises these for MariaDB's deadlock (1213) and lock wait timeout (1205)."""
+    return isinstance(exc, (frappe.QueryDeadlockError, frappe.QueryTimeoutError))
+
+
+def write_call(cfdi: str, log: ExchangeLog, outcome: Outcome) -> bool:
+    """One try of the record step, in the caller's transaction."""
+    names = log.write()
+    if not transition(cfdi, outcome.move, outcome.to, outcome.values):
+        return False
+    for exchange, request_name in zip(log.exchanges, names, strict=True):
+        add_child(cfdi, "attempts", "CFDI Attempt", {
+            "attempted_at": frappe.utils.now_datetime(), "operation": exchange.operation, "outcome": outcome.to.value,
+            "http_status": exchange.status, "duration_ms": exchange.duration_ms,
+            "error_code": (error_code(outcome.error) if not exchange.ok else ""),
+            "error": exchange.error or "", "facturapi_log_id": exchange.log_id,
+            "integration_request": request_name,
+        })
+    if outcome.error is not None:
+        error_log(tagged(f"CFDI {cfdi}: {outcome.to.value}", log.tag), outcome.error, "CFDI", cfdi)
+    for fieldname, (file_name, content) in outcome.files.items():
+        frappe.db.set_value("CFDI", cfdi, fieldname, attach(cfdi, file_name, content), update_modified=False)
+    if outcome.comment:
+        comment(cfdi, outcome.comment)
+    mirror(frappe.db.get_value("CFDI", cfdi, MIRROR_SOURCE, as_dict=True))
+    return True
+
+
+def comment(cfdi: str, text: str) -> None:
+    """A note on the CFDI's timeline, where a person reading the record sees it."""
+    frappe.get_doc({"doctype": "Comment", "comment_type": "Comment", "comment_email": frappe.session.user,
+                    "reference_doctype": "CFDI", "reference_name": cfdi, "content": text}
+                   ).insert(ignore_permissions=True)
+
+
+def attach(cfdi: str, file_name: str, content: bytes) -> str:
+    file = frappe.get_doc({"doctype": "File", "file_name": file_name, "attached_to_doctype": "CFDI",
+                           "attached_to_name": cfdi, "is_private": 1, "content": content})
+    file.insert(ignore_permissions=True)
+    return file.file_url
+
+
+def mirror(cfdi) -> None:
+    """What an auditor looks for on the sale itself (on every ticket of a global, and the returns
+    netted into them), without touching its modified time. For people to read: decisions read the
+    CFDI rows."""
+    message = cfdi.review_note or ("" if cfdi.status == CfdiState.STAMPED.value else cfdi.last_error or "")
+    values = {"mx_cfdi_status": cfdi.status, "mx_cfdi": cfdi.name, "mx_cfdi_uuid": cfdi.uuid,
+              "mx_cfdi_stamped_at": cfdi.stamped_at, "mx_sat_cert_number": cfdi.sat_cert_number,
+              "mx_sat_signature": cfdi.sat_signature, "mx_cfdi_message": (message or "")[:1000]}
+    if cfdi.is_global:
+        frappe.db.set_value("POS Invoice", {"mx_cfdi": cfdi.name}, values, update_modified=False)
+    elif cfdi.reference_doctype in MIRRORED:  # only while it is the sale's current CFDI (not once substituted)
+        frappe.db.set_value(cfdi.reference_doctype, {"name": cfdi.reference_name, "mx_cfdi": cfdi.name}, values,
+                            update_modified=False)
+
+
+def mirror_state(doctype: str, name: str, state: CfdiState | str, message: str = "", cfdi: str | None = None) -> None:
+    """A sale's mirror when its CFDI row is (re)queued or waiting, before any call was made."""
+    values: dict[str, Any] = {"mx_cfdi_status": CfdiState(state).value, "mx_cfdi_message": message}
+    if cfdi is not None:
+        values["mx_cfdi"] = cfdi
+    frappe.db.set_value(doctype, name, values, update_modified=False)

@@ -1,8 +1,0 @@
-// Every call to FacturaAPI, newest first.
-frappe.query_reports["FacturaAPI Calls"] = {
-	filters: [
-		{ fieldname: "from_date", label: __("From Date"), fieldtype: "Date" },
-		{ fieldname: "to_date", label: __("To Date"), fieldtype: "Date" },
-		{ fieldname: "status", label: __("Status"), fieldtype: "Select", options: "\nCompleted\nFailed" },
-	],
-};

@@ -1,0 +1,8 @@
+// Every call to FacturaAPI, newest first.
+frappe.query_reports["Facturapi Calls"] = {
+	filters: [
+		{ fieldname: "from_date", label: __("From Date"), fieldtype: "Date" },
+		{ fieldname: "to_date", label: __("To Date"), fieldtype: "Date" },
+		{ fieldname: "status", label: __("Status"), fieldtype: "Select", options: "\nCompleted\nFailed" },
+	],
+};
