@@ -5,7 +5,15 @@ import pytest
 from mexico_localization.cfdi import rfc
 from mexico_localization.cfdi.catalogs import CFDI_USES, REGIMES
 from mexico_localization.cfdi.model import Line, Payment, Receiver, Tax
-from mexico_localization.cfdi.validation import line_problems, receiver_problems, sale_problems
+from mexico_localization.cfdi.rfc import has_valid_shape
+from mexico_localization.cfdi.validation import (
+    ZIP_PATTERN,
+    line_problems,
+    receiver_problems,
+    sale_problems,
+    valid_product_key,
+    valid_unit_key,
+)
 from tests.cfdi_samples import receiver, sale
 
 # SAT's published test RFCs: their check digits are right.
@@ -100,3 +108,18 @@ def test_catalogs_are_consistent():
         assert use.regimes <= set(REGIMES), use.code
     assert REGIMES["616"].fisica and not REGIMES["616"].moral
     assert "616" in CFDI_USES["S01"].regimes and "616" not in CFDI_USES["G03"].regimes
+
+
+@pytest.mark.parametrize("bad", ["06600\n", "0660٠", "06600 ", "\u0966\u0966\u0966\u0966\u0966", "6600"])
+def test_a_zip_is_five_ascii_digits_and_nothing_else(bad):
+    assert ZIP_PATTERN.fullmatch("06600")
+    assert not ZIP_PATTERN.fullmatch(bad)
+    assert any(p.code == "zip_missing" for p in receiver_problems(receiver(zip=bad), "X"))
+
+
+@pytest.mark.parametrize("bad", ["50201706\n", "5020170٦", "５０２０１７０６"])
+def test_keys_and_rfcs_take_ascii_digits_only(bad):
+    assert valid_product_key("50201706") and not valid_product_key(bad)
+    assert not valid_unit_key("H87\n") and valid_unit_key("H87")
+    assert has_valid_shape("EKU9003173C9") and not has_valid_shape("EKU9003173C9\n")
+    assert not has_valid_shape("EKU９００３１７3C9")

@@ -358,8 +358,18 @@ def test_connection_refused_is_a_connect_error():
     assert caught.value.reason == "refused" and not caught.value.outcome_unknown and caught.value.retryable
 
 
-def test_unknown_host_is_a_dns_error():
-    with Client("https://facturapi.invalid/v2", Secret(PLANTED_KEY), timeout=(3.0, 3.0)) as client:
+def test_unknown_host_is_a_dns_error(monkeypatch):
+    import socket
+
+    real = socket.getaddrinfo
+
+    def unresolvable(host, *args, **kwargs):
+        if host == "nx.facturapi.io":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", unresolvable)
+    with Client("https://nx.facturapi.io/v2", Secret(PLANTED_KEY), timeout=(3.0, 3.0)) as client:
         with pytest.raises(ConnectError) as caught:
             client.ping()
     assert caught.value.reason == "dns"
@@ -414,6 +424,13 @@ def test_non_json_answers_are_typed(status, error):
     ("https://www.facturapi.io/v2", True), ("http://127.0.0.1:8787/v2", True), ("http://localhost:8787/v2", True),
     ("http://www.facturapi.io/v2", False), ("ftp://x/v2", False), ("www.facturapi.io/v2", False), ("", False),
     ("https://www.facturapi.io/v2?x=1", False),
+    # The key goes to this host: FacturaAPI's own, or this machine's emulator, and nothing else.
+    ("https://facturapi.io/v2", True), ("https://api.facturapi.io/v2", True), ("https://[::1]:8787/v2", True),
+    ("https://evil.example/v2", False), ("https://facturapi.io.evil.example/v2", False),
+    ("https://wwwfacturapi.io/v2", False), ("https://10.0.0.5/v2", False),
+    # Credentials in the URL would be written into every Integration Request.
+    ("https://user:pass@www.facturapi.io/v2", False), ("https://user@www.facturapi.io/v2", False),
+    ("http://me:secret@127.0.0.1:8787/v2", False), ("https://www.facturapi.io:notaport/v2", False),
 ])
 def test_base_url_rules(url, ok):
     assert (base_url_problems(url) == []) is ok

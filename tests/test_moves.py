@@ -12,7 +12,7 @@ import pytest
 
 from mexico_localization.cfdi import moves
 from mexico_localization.cfdi.moves import IllegalMove, Move, move
-from mexico_localization.cfdi.policy import after_cancel, next_action
+from mexico_localization.cfdi.policy import Step, after_cancel, next_action
 from mexico_localization.cfdi.states import TRANSITIONS, CfdiState, can_move
 from tests.test_policy import NOW, all_errors
 
@@ -70,7 +70,11 @@ def test_every_outcome_the_policy_can_decide_is_a_target_of_its_record_move():
                 {"status": "duplicate"}, {"status": "draft"}]
     for attempt in (1, 99):
         for outcome in outcomes:
-            assert next_action(outcome, attempt, NOW).state in moves.RECORD_STAMP.targets, outcome
+            for step in Step:
+                for reconciling, looked_up in ((False, False), (True, False), (True, True)):
+                    decision = next_action(outcome, attempt, NOW, step=step, reconciling=reconciling,
+                                           looked_up=looked_up)
+                    assert decision.state in moves.RECORD_STAMP.targets, (outcome, step)
             assert after_cancel(outcome, attempt, NOW).state in moves.RECORD_CANCEL.targets, outcome
     for answer in ("accepted", "pending", "verifying", "rejected", "expired", "none", None):
         for status in ("valid", "canceled"):

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from mexico_localization.cfdi.policy import RetryPolicy, after_cancel, next_action
+from mexico_localization.cfdi.policy import RetryPolicy, Step, after_cancel, next_action
 from mexico_localization.cfdi.states import CANCEL_IN_FLIGHT, IN_FLIGHT, TRANSITIONS, CfdiState, can_move
 from mexico_localization.facturapi.errors import (
     AuthenticationError,
@@ -48,7 +48,6 @@ def test_unexpected_status_goes_to_a_person():
     ValidationError("bad", code="invalid_request", status=400),
     StampingRejected("sat says no", code="invoice_stamping_validation_error", status=400),
     AuthenticationError("bad key", code="api_key_invalid", status=401),
-    ConflictError("stamped", code="invoice_already_stamped", status=409),
 ])
 def test_definitive_answers_fail_at_once_and_move_the_generation(error):
     decision = next_action(error, 1, NOW, policy())
@@ -68,6 +67,54 @@ def test_transient_failures_retry_later(error, reconcile):
     assert decision.state is S.RETRYING and not decision.definitive
     assert decision.reconcile_first is reconcile
     assert NOW < decision.at <= NOW + timedelta(seconds=30)
+
+
+@pytest.mark.parametrize("error", [
+    ConflictError("La llave de idempotencia ya fue utilizada.", code="conflict", status=400),
+    ConflictError("stamped", code="invoice_already_stamped", status=409),
+])
+def test_a_create_refused_as_a_conflict_is_an_unknown_outcome_never_a_new_document(error):
+    """FacturaAPI may answer a replayed idempotency key with an error: the document may exist."""
+    decision = next_action(error, 1, NOW, policy())
+    assert (decision.state, decision.reconcile_first, decision.definitive) == (S.RETRYING, True, False)
+    exhausted = next_action(error, 8, NOW, policy(max_attempts=8))
+    assert (exhausted.state, exhausted.reconcile_first, exhausted.definitive) == (S.FAILED, True, False)
+    after_look_up = next_action(error, 2, NOW, policy(), looked_up=True)
+    assert (after_look_up.state, after_look_up.reconcile_first) == (S.NEEDS_REVIEW, True)
+    assert "dashboard" in after_look_up.reason
+
+
+@pytest.mark.parametrize("error", [
+    AuthenticationError("bad key", code="api_key_invalid", status=401),
+    RateLimited("slow down", code="rate_limit_exceeded", status=429),
+    ConnectError("refused", reason="refused"),
+    ValidationError("bad", code="invalid_request", status=400),
+    ServiceUnavailable("down", code="internal_error", status=500),
+])
+@pytest.mark.parametrize("step", [Step.LOOKUP, Step.RETRIEVE])
+def test_an_error_of_a_look_up_keeps_the_debt_and_the_generation(error, step):
+    """Only a look-up that completed settles a lost answer: whatever the look-up's own error, the next
+    try looks up again, and the idempotency key stays the same."""
+    for attempt in (1, 8):
+        decision = next_action(error, attempt, NOW, policy(max_attempts=8), step=step, reconciling=True)
+        assert decision.reconcile_first and not decision.definitive, (error, attempt)
+        assert decision.state in {S.RETRYING, S.FAILED}
+
+
+def test_a_completed_look_up_settles_the_debt_and_the_create_decides_again():
+    refused = ConnectError("refused", reason="refused")  # the create never reached FacturaAPI
+    assert not next_action(refused, 1, NOW, policy(), reconciling=True, looked_up=True).reconcile_first
+    lost = OutcomeUnknown("timeout", reason="read_timeout")
+    assert next_action(lost, 1, NOW, policy(), reconciling=True, looked_up=True).reconcile_first
+
+
+def test_an_absurd_retry_after_is_capped_not_an_overflow():
+    for advice in (float("inf"), 1e308, 10**12):
+        decision = next_action(RateLimited("slow", code="rate_limit_exceeded", status=429, retry_after=advice),
+                               1, NOW, policy())
+        assert decision.state is S.RETRYING and decision.at <= NOW + timedelta(days=1, seconds=1)
+    assert policy().backoff(10**6) <= 3600
+    assert policy().backoff(1, float("nan")) <= 30 and policy().backoff(1, -5) <= 30
 
 
 def test_backoff_grows_is_capped_and_jittered():

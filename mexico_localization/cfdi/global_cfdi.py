@@ -117,7 +117,7 @@ def ticket_concepts(ticket: Ticket) -> list[Line]:
 
 def global_problems(tickets: Sequence[Ticket], expedition_zip: str) -> list[Problem]:
     found: list[Problem] = []
-    if not ZIP_PATTERN.match(expedition_zip or ""):
+    if not ZIP_PATTERN.fullmatch(expedition_zip or ""):
         found.append(problem("expedition_zip"))
     seen: set[str] = set()
     for ticket in tickets:

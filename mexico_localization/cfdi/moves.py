@@ -47,7 +47,7 @@ def move(name: str, sources: Iterable[CfdiState], targets: Iterable[CfdiState]) 
 S = CfdiState
 CLAIM_STAMP = move("claim for stamping", {S.QUEUED, S.RETRYING, S.PENDING_AT_PAC}, {S.STAMPING})
 RECORD_STAMP = move("record a stamping try", {S.STAMPING}, STAMP_OUTCOMES)
-RESCUE_STAMPING = move("hand back a try whose worker died or failed", {S.STAMPING}, {S.RETRYING})
+RESCUE_STAMPING = move("hand back a try whose worker died or failed", {S.STAMPING}, {S.RETRYING, S.FAILED})
 REQUEUE_FAILED = move("queue a Failed CFDI again", {S.FAILED}, {S.QUEUED})
 RELEASE_RETURN = move("queue a credit note whose sale's CFDI is stamped", {S.AWAITING_ORIGINAL}, {S.QUEUED})
 REQUEST_CANCEL = move("request cancellation", {S.STAMPED, S.CANCEL_REJECTED}, {S.CANCEL_REQUESTED})

@@ -6,13 +6,17 @@ scheduler's sweep re-enqueues it when due.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from mexico_localization.cfdi.states import CfdiState
-from mexico_localization.facturapi.errors import FacturapiError
+from mexico_localization.facturapi.errors import ConflictError, FacturapiError
+
+MAX_RETRY_AFTER = 86400.0  # a day: the longest Retry-After honoured
 
 
 @dataclass(frozen=True)
@@ -24,10 +28,14 @@ class RetryPolicy:
     rng: random.Random = field(default_factory=random.Random, compare=False)
 
     def backoff(self, attempt: int, retry_after: float | None = None) -> float:
-        """Capped exponential backoff with equal jitter, never shorter than Retry-After."""
-        ceiling = min(self.max_delay, self.base_delay * (2 ** max(0, attempt - 1)))
+        """Capped exponential backoff with equal jitter, never shorter than Retry-After (itself taken
+        at most a day: an absurd or infinite value must not overflow the clock or park a CFDI forever)."""
+        ceiling = min(self.max_delay, self.base_delay * (2 ** min(max(0, attempt - 1), 32)))
         delay = ceiling / 2 + self.rng.uniform(0, ceiling / 2)
-        return max(delay, retry_after or 0.0)
+        advised = retry_after if retry_after is not None and math.isfinite(retry_after) else None
+        if retry_after is not None and advised is None and retry_after > 0:
+            advised = MAX_RETRY_AFTER  # +inf: as long as we ever wait
+        return max(delay, min(max(advised or 0.0, 0.0), MAX_RETRY_AFTER))
 
 
 @dataclass(frozen=True)
@@ -40,12 +48,27 @@ class Decision:
     definitive: bool = False          # a definitive answer: the idempotency generation moves on
 
 
+class Step(str, Enum):
+    """The call a stamping try ended on: only a create's answer can be the document's answer."""
+
+    CREATE = "create"      # POST /invoices
+    LOOKUP = "lookup"      # GET /invoices?external_id=...: what FacturaAPI holds after a lost answer
+    RETRIEVE = "retrieve"  # GET /invoices/{id}: a pending stamp being recovered
+
+
 def next_action(outcome: dict[str, Any] | FacturapiError, attempt: int, now: datetime,
-                policy: RetryPolicy | None = None) -> Decision:
-    """Where a CFDI goes after attempt number `attempt` (1-based) ended with `outcome`."""
+                policy: RetryPolicy | None = None, *, step: Step = Step.CREATE, reconciling: bool = False,
+                looked_up: bool = False) -> Decision:
+    """Where a CFDI goes after attempt number `attempt` (1-based) ended with `outcome` on `step`.
+
+    `reconciling`: the try began owing a look-up (an earlier answer was lost). Only a look-up that
+    completed settles that debt, so an error of the look-up (or of a retrieve) keeps it and never
+    moves the generation on: a new idempotency key after a lost answer is how one sale gets two
+    CFDIs. `looked_up`: this try's look-up completed and found nothing before the create.
+    """
     policy = policy or RetryPolicy()
     if isinstance(outcome, FacturapiError):
-        return _after_error(outcome, attempt, now, policy)
+        return _after_error(outcome, attempt, now, policy, step, reconciling, looked_up)
     return _after_invoice(outcome, now, policy)
 
 
@@ -63,16 +86,27 @@ def _after_invoice(invoice: dict[str, Any], now: datetime, policy: RetryPolicy) 
                     error_code="unexpected_status")
 
 
-def _after_error(error: FacturapiError, attempt: int, now: datetime, policy: RetryPolicy) -> Decision:
+def _after_error(error: FacturapiError, attempt: int, now: datetime, policy: RetryPolicy, step: Step,
+                 reconciling: bool, looked_up: bool) -> Decision:
     code = error.code or error.kind
-    if not error.retryable:
-        return Decision(CfdiState.FAILED, reason=error.summary(), error_code=code, definitive=True)
+    creating = step is Step.CREATE
+    # A create refused as a conflict can only be its idempotency key already used (our bodies are new
+    # documents): the document may exist, so the outcome is unknown, never a reason for a new key.
+    replayed = creating and isinstance(error, ConflictError)
+    if replayed and looked_up:
+        return Decision(CfdiState.NEEDS_REVIEW, error_code=code, reconcile_first=True, reason=(
+            f"FacturaAPI says this document's idempotency key was already used, but holds no CFDI under its "
+            f"External ID: check FacturaAPI's dashboard. Last answer: {error.summary()}"))
+    reconcile = (error.outcome_unknown or replayed) if creating else reconciling
+    if not (error.retryable or replayed):
+        return Decision(CfdiState.FAILED, reason=error.summary(), error_code=code, definitive=creating,
+                        reconcile_first=reconcile)
     if attempt >= policy.max_attempts:
-        return Decision(CfdiState.FAILED, error_code=code, reconcile_first=error.outcome_unknown,
+        return Decision(CfdiState.FAILED, error_code=code, reconcile_first=reconcile,
                         reason=f"attempts exhausted ({attempt}); last error: {error.summary()}")
     delay = policy.backoff(attempt, error.retry_after)
     return Decision(CfdiState.RETRYING, at=now + timedelta(seconds=delay), reason=error.summary(),
-                    error_code=code, reconcile_first=error.outcome_unknown)
+                    error_code=code, reconcile_first=reconcile)
 
 
 CANCEL_PENDING_POLL = timedelta(hours=1)      # the receiver has three business days to answer

@@ -72,6 +72,9 @@ T = {
     "global_too_many": "The global CFDI would have {count} concepts; FacturaAPI accepts {limit}: lower Tickets per "
                        "Global CFDI in E Invoice Setting and issue it again.",
     "global_empty": "The global CFDI has no ticket with an amount left to invoice (all were returned).",
+    "global_cancelled_ticket": "Ticket {ticket} was cancelled in ERPNext while this global CFDI held it: a sale "
+                               "that did not happen cannot be declared. Ask for its removal from the global (or "
+                               "undo the cancellation) before the global is issued.",
 }
 
 

@@ -6,7 +6,7 @@ import re
 
 from mexico_localization.cfdi.catalogs import FOREIGN_RFC, PUBLIC_RFC
 
-_SHAPE = re.compile(r"^([A-ZÑ&]{3,4})(\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])([A-Z\d]{2})([A\d])$")
+_SHAPE = re.compile(r"([A-ZÑ&]{3,4})([0-9]{2})(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])([A-Z0-9]{2})([A0-9])")
 _VALUES = {c: i for i, c in enumerate("0123456789ABCDEFGHIJKLMN&OPQRSTUVWXYZ Ñ")}
 
 
@@ -19,7 +19,7 @@ def is_generic(rfc: str) -> bool:
 
 
 def has_valid_shape(rfc: str) -> bool:
-    return bool(_SHAPE.match(rfc))
+    return bool(_SHAPE.fullmatch(rfc))
 
 
 def persona(rfc: str) -> str | None:

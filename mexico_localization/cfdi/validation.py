@@ -10,20 +10,21 @@ from mexico_localization.cfdi.catalogs import CFDI_USES, FOREIGN_RFC, PAYMENT_FO
 from mexico_localization.cfdi.model import Line, Receiver, Sale
 from mexico_localization.cfdi.problems import Problem, problem
 
-ZIP_PATTERN = re.compile(r"^\d{5}$")
-_PRODUCT_KEY = re.compile(r"^\d{8}$")
-_UNIT_KEY = re.compile(r"^[A-Z0-9]{1,3}$")
+# fullmatch and [0-9]: `$` would let "06600\n" through, and `\d` matches other scripts' digits.
+ZIP_PATTERN = re.compile(r"[0-9]{5}")
+_PRODUCT_KEY = re.compile(r"[0-9]{8}")
+_UNIT_KEY = re.compile(r"[A-Z0-9]{1,3}")
 _REGIME_SUFFIX = re.compile(r"\b(S\.?\s?A\.?|S\.?\s?DE\s?R\.?\s?L\.?|S\.?\s?C\.?|A\.?\s?C\.?|S\.?\s?A\.?\s?P\.?\s?I\.?)"
                             r"(\s+DE\s+C\.?\s?V\.?)?\.?\s*$", re.IGNORECASE)
 IVA_RATES = (Decimal("0.16"), Decimal("0.08"), Decimal("0"))
 
 
 def valid_product_key(key: str | None) -> bool:
-    return bool(_PRODUCT_KEY.match(key or ""))
+    return bool(_PRODUCT_KEY.fullmatch(key or ""))
 
 
 def valid_unit_key(key: str | None) -> bool:
-    return bool(_UNIT_KEY.match(key or ""))
+    return bool(_UNIT_KEY.fullmatch(key or ""))
 
 
 def receiver_problems(receiver: Receiver, customer: str) -> list[Problem]:
@@ -49,7 +50,7 @@ def receiver_problems(receiver: Receiver, customer: str) -> list[Problem]:
     elif persona == "Moral" and _REGIME_SUFFIX.search(name):
         found.append(problem("legal_name_regime", name=name, customer=customer))
     found += _regime_and_use(receiver, customer, persona)
-    if not ZIP_PATTERN.match(receiver.zip or ""):
+    if not ZIP_PATTERN.fullmatch(receiver.zip or ""):
         found.append(problem("zip_missing", customer=customer))
     return found
 
@@ -101,7 +102,7 @@ def tax_problems(line: Line) -> list[Problem]:
 def sale_problems(sale: Sale, customer: str = "") -> list[Problem]:
     """Every problem that would make FacturaAPI or SAT refuse this sale's CFDI."""
     found = receiver_problems(sale.receiver, customer or sale.receiver.legal_name)
-    if not ZIP_PATTERN.match(sale.expedition_zip or ""):
+    if not ZIP_PATTERN.fullmatch(sale.expedition_zip or ""):
         found.append(problem("expedition_zip"))
     if not sale.lines:
         found.append(problem("no_lines"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import math
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -33,8 +34,12 @@ from mexico_localization.facturapi.errors import (
 )
 from mexico_localization.facturapi.exchange import Exchange, mask_headers
 from mexico_localization.facturapi.secret import MASK, Secret
+from mexico_localization.facturapi.shapes import file_problem, invoice_problem
 
 DEFAULT_BASE_URL = "https://www.facturapi.io/v2"
+FACTURAPI_DOMAIN = "facturapi.io"
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # a CFDI's XML or PDF is kilobytes; anything near this is not one
+MAX_RETRY_AFTER = 86400.0
 DEFAULT_TIMEOUT = (10.0, 60.0)  # connect, read: stamping waits for SAT, so reads get a minute
 CANCEL_MOTIVES = ("01", "02", "03", "04")
 MAX_SEARCH_PAGES = 30  # FacturaAPI refuses page > 30
@@ -47,16 +52,32 @@ ExchangeHook = Callable[[Exchange], None]
 
 
 def base_url_problems(url: str) -> list[str]:
-    """Why a Server URL cannot be used, in plain words; empty when it can."""
-    parts = urlsplit((url or "").strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    """Why a Server URL cannot be used, in plain words; empty when it can. The key is sent to this
+    host, so only FacturaAPI's own hosts and this machine (the emulator) are accepted."""
+    try:
+        parts = urlsplit((url or "").strip())
+        host = parts.hostname
+        parts.port  # noqa: B018 (raises on a malformed port)
+    except ValueError:
+        return ["The FacturaAPI Server URL is not a valid address, e.g. " + DEFAULT_BASE_URL]
+    if parts.scheme not in ("http", "https") or not host:
         return ["The FacturaAPI Server URL must be a full http(s) address, e.g. " + DEFAULT_BASE_URL]
     problems = []
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        problems.append("The FacturaAPI Server URL must not carry a user name or password.")
+    if not (is_facturapi_host(host) or _is_loopback(host)):
+        problems.append("The FacturaAPI Server URL must be FacturaAPI's (https://www.facturapi.io/v2) or an emulator "
+                        "on this machine (http://127.0.0.1:PORT/v2): the Secret Key is sent to it.")
+    if parts.scheme == "http" and not _is_loopback(host):
         problems.append("Plain http is only allowed for an emulator on this machine; use https.")
     if parts.query or parts.fragment:
         problems.append("The FacturaAPI Server URL must not carry a query or fragment.")
     return problems
+
+
+def is_facturapi_host(host: str) -> bool:
+    host = host.lower().rstrip(".")
+    return host == FACTURAPI_DOMAIN or host.endswith("." + FACTURAPI_DOMAIN)
 
 
 def _is_loopback(host: str) -> bool:
@@ -112,7 +133,10 @@ class _Answer:
 
 class Client:
     def __init__(self, base_url: str, secret: Secret, *, timeout: tuple[float, float] = DEFAULT_TIMEOUT,
-                 on_exchange: ExchangeHook | None = None, session: requests.Session | None = None) -> None:
+                 on_exchange: ExchangeHook | None = None, session: requests.Session | None = None,
+                 propagate: tuple[type[BaseException], ...] = ()) -> None:
+        """`propagate`: exceptions that must end the caller (a job runner's timeout), reported with
+        the exchange and re-raised instead of being taken as FacturaAPI's failure."""
         problems = base_url_problems(base_url)
         if problems:
             raise ValueError(" ".join(problems))
@@ -125,6 +149,7 @@ class Client:
         self._environment = secret.environment
         self._session = session or requests.Session()
         self._session.trust_env = False  # no proxy or .netrc credentials picked up behind our back
+        self._propagate = propagate
 
     def __repr__(self) -> str:
         return f"Client({self.base_url!r}, {MASK})"
@@ -164,16 +189,15 @@ class Client:
         if expedition_zip:
             payload["address"] = {**(body.get("address") or {}), "zip": expedition_zip}
         params = {"async": "true"} if async_ else None
-        answer = self._send("create_invoice", "POST", "/invoices", json=payload, params=params)
-        return CreateResult(self._invoice(answer), accepted=answer.status == 202)
+        answer = self._send("create_invoice", "POST", "/invoices", json=payload, params=params, check=_not_invoice)
+        return CreateResult(answer.body, accepted=answer.status == 202)
 
     def retrieve_invoice(self, invoice_id: str) -> dict[str, Any]:
-        return self._invoice(self._send("retrieve_invoice", "GET", f"/invoices/{_seg(invoice_id)}"))
+        return self._send("retrieve_invoice", "GET", f"/invoices/{_seg(invoice_id)}", check=_not_invoice).body
 
     def refresh_invoice_status(self, invoice_id: str) -> dict[str, Any]:
         """Asks FacturaAPI to re-query SAT for the invoice's status."""
-        path = f"/invoices/{_seg(invoice_id)}/status"
-        return self._invoice(self._send("refresh_status", "PUT", path))
+        return self._send("refresh_status", "PUT", f"/invoices/{_seg(invoice_id)}/status", check=_not_invoice).body
 
     def search_invoices(self, filters: Mapping[str, str | list[str]] | None = None,
                         **named: str) -> Iterator[dict[str, Any]]:
@@ -184,11 +208,9 @@ class Client:
         page = 1
         while page <= MAX_SEARCH_PAGES:
             params = {**(filters or {}), **named, "page": page, "limit": 100}
-            body = self._send("search_invoices", "GET", "/invoices", params=params).body
-            if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-                raise InvalidResponse("FacturaAPI's invoice list had no data array")
+            body = self._send("search_invoices", "GET", "/invoices", params=params, check=_not_a_list).body
             yield from body["data"]
-            if page >= int(body.get("total_pages") or 1):
+            if page >= max(body.get("total_pages", 1), 1):
                 return
             page += 1
 
@@ -207,20 +229,23 @@ class Client:
         if (motive == "01") != bool(substitution):
             raise ValueError("motive 01 needs the substituting CFDI, and only motive 01 takes one")
         params = {"motive": motive, **({"substitution": substitution} if substitution else {})}
-        answer = self._send("cancel_invoice", "DELETE", f"/invoices/{_seg(invoice_id)}", params=params)
-        return self._invoice(answer)
+        return self._send("cancel_invoice", "DELETE", f"/invoices/{_seg(invoice_id)}", params=params,
+                          check=_not_invoice).body
 
-    def download_invoice(self, invoice_id: str, fmt: str) -> bytes:
+    def download_invoice(self, invoice_id: str, fmt: str, uuid: str | None = None) -> bytes:
+        """The CFDI's file. Checked before anyone keeps it: an XML must parse as a CFDI whose stamp
+        carries `uuid` (when given), a PDF must be a PDF; anything else (a proxy's page) is refused."""
         if fmt not in ("xml", "pdf", "zip"):
             raise ValueError("format is xml, pdf or zip")
         path = f"/invoices/{_seg(invoice_id)}/{fmt}"
-        return self._send(f"download_{fmt}", "GET", path, binary=True).body
+        return self._send(f"download_{fmt}", "GET", path, binary=True, check=_not_the_file(fmt, uuid)).body
 
     def download_cancellation_receipt(self, invoice_id: str, fmt: str) -> bytes:
         if fmt not in ("xml", "pdf"):
             raise ValueError("format is xml or pdf")
         path = f"/invoices/{_seg(invoice_id)}/cancellation_receipt/{fmt}"
-        return self._send(f"download_cancellation_receipt_{fmt}", "GET", path, binary=True).body
+        return self._send(f"download_cancellation_receipt_{fmt}", "GET", path, binary=True,
+                          check=_not_the_file(fmt, None, "acuse")).body
 
     def email_invoice(self, invoice_id: str, emails: str | list[str] | None = None) -> bool:
         body = {"email": emails} if emails else None
@@ -230,7 +255,10 @@ class Client:
     # --- the choke point ---------------------------------------------------------------------
 
     def _send(self, operation: str, method: str, path: str, *, json: Any = None,
-              params: dict[str, Any] | None = None, binary: bool = False) -> _Answer:
+              params: dict[str, Any] | None = None, binary: bool = False,
+              check: Callable[[_Answer], str | None] | None = None) -> _Answer:
+        """`check` names what makes a 2xx answer unusable (not an invoice, not the CFDI's file): such an
+        answer is recorded as the failed exchange it is, then raised as InvalidResponse."""
         url = self.base_url + path
         request = requests.Request(method, url, json=json, params=params, auth=self._auth, headers={
             "Accept": "application/json" if not binary else "*/*",
@@ -242,14 +270,20 @@ class Client:
         started = time.monotonic()
         failure: FacturapiError | None = None
         answer: _Answer | None = None
+        fatal: BaseException | None = None
         try:
-            response = self._session.send(prepared, timeout=self.timeout, allow_redirects=False)
+            response = self._session.send(prepared, timeout=self.timeout, allow_redirects=False, stream=binary)
             answer, failure = self._read(response, binary)
+            problem = check(answer) if failure is None and check is not None else None
+            if problem:
+                failure = InvalidResponse(problem, status=answer.status)
         except requests.RequestException as exc:
             failure = _transport_failure(exc, self.timeout)
-        except Exception as exc:  # anything else from the HTTP stack (or a job timeout) inside the call
+        except Exception as exc:  # anything else from the HTTP stack inside the call
             failure = OutcomeUnknown(f"Unexpected failure while calling FacturaAPI ({type(exc).__name__}: {exc})",
                                      reason="client_error")
+            if isinstance(exc, self._propagate):
+                fatal = exc
         finally:
             exchange.duration_ms = round((time.monotonic() - started) * 1000, 1)
         del prepared, request  # the prepared request holds the Authorization header
@@ -263,6 +297,8 @@ class Client:
             failure.log_id = failure.log_id or exchange.log_id
             exchange.error, exchange.error_kind = failure.summary(), failure.kind
         self._report(exchange)
+        if fatal is not None:
+            raise fatal
         if failure is not None:
             raise failure
         assert answer is not None
@@ -272,7 +308,15 @@ class Client:
         headers = dict(response.headers)
         ok = 200 <= response.status_code < 300
         if ok and binary:
-            return _Answer(response.status_code, headers, response.content), None
+            content = bytearray()
+            for chunk in response.iter_content(64 * 1024):
+                content += chunk
+                if len(content) > MAX_DOWNLOAD_BYTES:
+                    response.close()
+                    return _Answer(response.status_code, headers, bytes(content[:1024])), InvalidResponse(
+                        f"FacturaAPI's file is larger than {MAX_DOWNLOAD_BYTES} bytes: not a CFDI file",
+                        status=response.status_code)
+            return _Answer(response.status_code, headers, bytes(content)), None
         try:
             body = response.json() if response.content else None
         except ValueError:
@@ -298,11 +342,31 @@ class Client:
         except Exception:  # a broken audit hook must not turn a stamped CFDI into an error
             log.exception("FacturaAPI exchange hook failed for %s", exchange.operation)
 
-    @staticmethod
-    def _invoice(answer: _Answer) -> dict[str, Any]:
-        if not isinstance(answer.body, dict) or "id" not in answer.body:
-            raise InvalidResponse("FacturaAPI's answer carried no invoice object", status=answer.status)
-        return answer.body
+
+
+def _not_invoice(answer: _Answer) -> str | None:
+    problem = invoice_problem(answer.body)
+    return f"FacturaAPI's answer is not an invoice as its API describes it: {problem}" if problem else None
+
+
+def _not_a_list(answer: _Answer) -> str | None:
+    body = answer.body
+    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+        return "FacturaAPI's invoice list had no data array"
+    problems = [p for p in (invoice_problem(item) for item in body["data"]) if p]
+    if problems:
+        return f"FacturaAPI's invoice list holds something that is not an invoice: {problems[0]}"
+    pages = body.get("total_pages", 1)
+    if isinstance(pages, bool) or not isinstance(pages, int) or pages < 0:
+        return f"FacturaAPI's invoice list gave total_pages {pages!r}, not a page count"
+    return None
+
+
+def _not_the_file(fmt: str, uuid: str | None, what: str = "") -> Callable[[_Answer], str | None]:
+    def check(answer: _Answer) -> str | None:
+        problem = file_problem(fmt, answer.headers.get("Content-Type", ""), answer.body, uuid)
+        return f"FacturaAPI's {what or fmt.upper()} cannot be kept: {problem}" if problem else None
+    return check
 
 
 def _utc_iso(moment: datetime) -> str:
@@ -322,16 +386,19 @@ def _describe_bytes(answer: _Answer) -> dict[str, Any]:
 
 
 def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait, from either form of the header; at most a day, whatever it says."""
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError, OverflowError):
+            return None
+    if math.isnan(seconds):
         return None
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)
 
 
 def _transport_failure(exc: requests.RequestException, timeout: tuple[float, float]) -> FacturapiError:

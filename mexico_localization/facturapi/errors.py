@@ -174,14 +174,15 @@ class Envelope:
 def parse_envelope(status: int, body: object) -> Envelope:
     if not isinstance(body, dict):
         return Envelope(status=status)
+    errors = body.get("errors")
     details = tuple(
         ErrorDetail(
             code=str(item.get("code", "")),
             message=str(item.get("message", "")),
             source=str(item.get("source", "facturapi")),
-            path=item.get("path"),
+            path=str(item["path"]) if item.get("path") is not None else None,
         )
-        for item in body.get("errors") or ()
+        for item in (errors if isinstance(errors, list) else ())  # any other shape: the body stays on record
         if isinstance(item, dict)
     )
     return Envelope(status=status, code=str(body.get("code") or ""),

@@ -333,7 +333,28 @@ class _Handler(BaseHTTPRequestHandler):
         self._before(request)
         result = getattr(self, "_op_" + request.operation)(request)
         self._after(request)
-        return result
+        return self._garbled(request, result)
+
+    def _garbled(self, request: _Request, result: tuple[int, Any]) -> tuple[int, Any]:
+        """Faults that spoil a successful answer after the work was done (the CFDI is stamped):
+        `malformed` sets fields of the JSON answer (`set`, and for a list `item`, replacing its
+        first invoice); `web_page` answers a download with a proxy's HTML page; `other_uuid` serves
+        an XML whose stamp names another UUID."""
+        fault, (status, payload) = request.fault, result
+        if fault is None or fault.kind not in ("malformed", "web_page", "other_uuid"):
+            return result
+        request.fault = None
+        if fault.kind == "web_page":
+            request.extra_headers["Content-Type"] = "text/html; charset=utf-8"
+            return 200, b"<html><body><h1>Proxy Authentication Required</h1></body></html>"
+        if fault.kind == "other_uuid" and isinstance(payload, bytes):
+            return status, payload.replace(b'UUID="', b'UUID="00000000-0000-4000-8000-', 1)
+        garbled = json.loads(json.dumps(payload))  # the stored invoice stays as it is
+        if isinstance(garbled, dict):
+            garbled.update(fault.params.get("set", {}))
+            if "item" in fault.params and garbled.get("data"):
+                garbled["data"][0] = fault.params["item"]
+        return status, garbled
 
     def _op_check(self, request: _Request) -> tuple[int, Any]:
         return 200, {"ok": True}

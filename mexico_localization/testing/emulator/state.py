@@ -19,6 +19,9 @@ FAULT_KINDS = frozenset({
     "pending",              # create answers 202 pending; valid after config.pending_polls retrievals
     "timeout_after_stamp",  # {"delay": 2}: stamp, then hold the connection and drop it unanswered
     "reset_after_stamp",    # stamp, then drop the connection (RST) unanswered
+    "malformed",            # {"set": {...}, "item": ...}: do the work, then spoil fields of the JSON answer
+    "web_page",             # a download answered 200 with a proxy's HTML page
+    "other_uuid",           # an XML download whose stamp names another UUID
 })
 
 
