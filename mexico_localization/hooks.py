@@ -33,11 +33,14 @@ _overrides = "mexico_localization.einvoice.overrides"
 doc_events = {
     "POS Invoice": {
         "validate": f"{_overrides}.pos_invoice.validate",
+        "before_update_after_submit": f"{_overrides}.pos_invoice.before_update_after_submit",
         "before_submit": f"{_overrides}.pos_invoice.before_submit",
         "before_cancel": f"{_overrides}.pos_invoice.before_cancel",
         "onload": f"{_overrides}.pos_invoice.onload",
     },
     "Payment Entry": {
+        "validate": f"{_overrides}.payment_entry.validate",
+        "before_update_after_submit": f"{_overrides}.payment_entry.before_update_after_submit",
         "on_submit": f"{_overrides}.payment_entry.on_submit",
         "before_cancel": f"{_overrides}.payment_entry.before_cancel",
     },

@@ -108,7 +108,8 @@ def require_fiscal_data(customer) -> None:
     """A CFDI is issued in the customer's name only when SAT would accept their data."""
     problems = blocking(receiver_problems(receiver_from_customer(customer), customer.name))
     if problems:
-        frappe.throw("<br>".join(translate(p) for p in problems), title=_("Complete the customer's fiscal data"))
+        frappe.throw("<br>".join(frappe.utils.escape_html(translate(p)) for p in problems),
+                     title=_("Complete the customer's fiscal data"))
 
 
 @frappe.whitelist(methods=["POST"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import frappe
+from rq.timeouts import JobTimeoutException
 
 from mexico_localization.cfdi.policy import RetryPolicy
 from mexico_localization.facturapi import Client, Exchange, Secret
@@ -26,7 +27,9 @@ def secret(settings=None) -> Secret:
 def make_client(settings=None, on_exchange: Callable[[Exchange], None] | None = None) -> Client:
     settings = settings or get_settings()
     timeout = (float(settings.connect_timeout or 10), min(float(settings.read_timeout or 60), MAX_READ_TIMEOUT))
-    return Client(settings.server_url, secret(settings), timeout=timeout, on_exchange=on_exchange)
+    # A job that reaches its queue's timeout must end, not carry on as if FacturaAPI had failed.
+    return Client(settings.server_url, secret(settings), timeout=timeout, on_exchange=on_exchange,
+                  propagate=(JobTimeoutException,))
 
 
 def retry_policy(settings=None) -> RetryPolicy:

@@ -25,6 +25,14 @@ from mexico_localization.tests.pos_fixtures import NOMINATIVE, pos_invoice
 from mexico_localization.tests.stamping_utils import StampingTestCase, run_worker_burst, wipe_cfdis
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def worker_process() -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "frappe.utils.bench_helper", "frappe", "--site", frappe.local.site,
                              "worker", "--burst", "--queue", "short"], cwd=frappe.utils.get_bench_path() + "/sites",
@@ -173,6 +181,91 @@ class TestFaultSuite(StampingTestCase):
             self.assertEqual(self.emulator.state.summary()["calls"].get("create_invoice"), 6)
         finally:
             self.emulator.config.stamp_latency_ms = 0
+
+    # --- a lost answer, then a look-up that fails: never a second document -----------------------
+
+    def retry_failed(self, invoices: list[str]) -> None:
+        """A person presses Retry CFDI on every sale that ended Failed."""
+        from mexico_localization.einvoice import api
+
+        for cfdi in self.cfdis(invoices):
+            if cfdi.status == "Failed":
+                api.retry_cfdi(frappe.db.get_value("CFDI", cfdi.name, "reference_name"))
+        frappe.db.commit()
+
+    def test_a_failed_look_up_after_a_lost_answer_never_makes_a_second_cfdi(self):
+        """The create stamped but its answer was lost; the next try's look-up fails with a 401, a 429,
+        a dropped connection, a 400, or cannot connect at all. That error is the look-up's, not the
+        create's: the generation stays and the next try looks again."""
+        lookups = [("server_error", {"status": 401, "code": "api_key_invalid"}),
+                   ("rate_limit", {"retry_after": 1}), ("reset", {}), ("validation", {"path": "external_id"}),
+                   ("refused", {})]
+        for kind, params in lookups:
+            self.emulator.reset()
+            self.emulator.add_fault("create_invoice", "reset_after_stamp")
+            if kind != "refused":
+                self.emulator.add_fault("search_invoices", kind, **params)
+            invoices = self.sales()
+            if kind == "refused":  # the look-up's try finds nothing listening at the server's port
+                run_worker_burst()
+                self.enable(server_url=f"http://127.0.0.1:{free_port()}/v2")
+                frappe.db.sql("update `tabCFDI` set next_attempt_at=%s where status='Retrying'",
+                              add_to_date(now_datetime(), seconds=-1))
+                frappe.db.commit()
+                sweep(queued_grace_seconds=0)
+                run_worker_burst()
+                self.assertEqual(self.cfdis(invoices)[0].status, "Retrying", "a refused look-up is retried")
+                self.enable()
+            self.drain(invoices)
+            self.retry_failed(invoices)
+            self.drain(invoices)
+            self.assert_exactly_once(invoices)
+            self.assertEqual(self.emulator.state.summary()["calls"].get("create_invoice"), 1, kind)
+
+    def test_a_replayed_key_answered_with_an_error_then_retry_cfdi_never_makes_a_second_cfdi(self):
+        self.emulator.config.idempotency_replay = "error"
+        try:
+            self.emulator.add_fault("create_invoice", "reset_after_stamp")
+            self.emulator.add_fault("search_invoices", "rate_limit", retry_after=1)
+            invoices = self.sales()
+            self.drain(invoices)
+            self.retry_failed(invoices)
+            self.drain(invoices)
+            self.assert_exactly_once(invoices)
+        finally:
+            self.emulator.config.idempotency_replay = "original"
+
+    def test_a_try_that_outlived_its_job_never_records_over_the_next(self):
+        """Worker A's create is slow; the sweep takes the CFDI back and worker B stamps it. When A's
+        answer finally comes, its record is refused: one stamp, one set of files, one e-mail."""
+        self.emulator.add_fault("create_invoice", "latency", ms=5000)
+        invoices = self.sales()
+        worker_a = worker_process()
+        try:
+            for _ in range(100):
+                if self.cfdis(invoices)[0].status == "Stamping":
+                    break
+                time.sleep(0.2)
+            time.sleep(1.5)
+            sweep(stamping_stale_seconds=1, queued_grace_seconds=0)  # A's claim looks dead: rescued
+            self.assertEqual(self.cfdis(invoices)[0].status, "Retrying")
+            frappe.db.sql("update `tabCFDI` set next_attempt_at=%s", add_to_date(now_datetime(), seconds=-1))
+            frappe.db.commit()
+            sweep(stamping_stale_seconds=3600, queued_grace_seconds=0)
+            run_worker_burst()  # worker B: looks up (nothing yet), creates with the same key, records
+            self.assertEqual(self.cfdis(invoices)[0].status, "Stamped")
+        finally:
+            worker_a.wait(timeout=240)
+        self.drain(invoices)
+        self.assert_exactly_once(invoices)
+        cfdi = self.cfdis(invoices)[0]
+        self.assertEqual(frappe.db.count("File", {"attached_to_name": cfdi.name}), 2, "one XML, one PDF")
+        self.assertEqual(len(self.emulator.state.summary()["emails"]), 1)
+        creates = frappe.get_all("CFDI Attempt", filters={"parent": cfdi.name, "operation": "create_invoice"},
+                                 pluck="integration_request")
+        self.assertEqual(len(creates), 1, "A's create is an Integration Request, not an attempt of the record")
+        requests = {"reference_docname": cfdi.name, "request_description": ["like", "create_invoice%"]}
+        self.assertEqual(frappe.db.count("Integration Request", requests), 2)
 
     def test_pos_closing_while_a_stamp_is_in_flight(self):
         from erpnext.accounts.doctype.pos_closing_entry.pos_closing_entry import make_closing_entry_from_opening

@@ -82,8 +82,19 @@ class TestPing(EmulatorTestCase):
         self.assertEqual(self.new_requests()[0].status, "Failed")
 
     def test_unknown_host_is_named(self):
-        configure("https://facturapi.invalid/v2")
-        answer = ping_server()
+        import socket
+        from unittest.mock import patch
+
+        real = socket.getaddrinfo
+
+        def unresolvable(host, *args, **kwargs):
+            if host == "nx.facturapi.io":
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+            return real(host, *args, **kwargs)
+
+        configure("https://nx.facturapi.io/v2")
+        with patch.object(socket, "getaddrinfo", unresolvable):
+            answer = ping_server()
         self.assertIn("does not resolve", answer["message"])
 
     def test_tls_failure_is_named(self):

@@ -59,3 +59,25 @@ def make_user(email: str, roles: list[str]) -> str:
     user.set("roles", [{"role": role} for role in roles])
     user.save(ignore_permissions=True)
     return email
+
+
+def api_token(user: str) -> str:
+    """The Authorization header of `user`'s API key, as an integration or a script would send it."""
+    from frappe.core.doctype.user.user import generate_keys
+
+    secret = generate_keys(user)["api_secret"]
+    frappe.db.commit()
+    return f"token {frappe.db.get_value('User', user, 'api_key')}:{secret}"
+
+
+def rest(method: str, path: str, token: str, json: dict | None = None):
+    """One request through Frappe's WSGI application, in its own thread and database connection, as
+    a real client's request is handled (it commits, or rolls back on error)."""
+    from urllib.parse import quote
+
+    from frappe.tests.test_api import make_request
+    from frappe.utils import get_test_client
+
+    client = get_test_client(use_cookies=False)
+    return make_request(getattr(client, method.lower()), (quote(path),),
+                        {"json": json, "headers": {"Authorization": token}})

@@ -24,6 +24,7 @@ from mexico_localization.cfdi.global_cfdi import (
     period_of,
 )
 from mexico_localization.cfdi.mapping import BuiltInvoice
+from mexico_localization.cfdi.problems import CfdiDataError, problem
 from mexico_localization.cfdi.states import CfdiState
 from mexico_localization.einvoice.gather import returns_in, ticket_from_invoice
 from mexico_localization.einvoice.pipeline.rows import LIVE_QUEUE, new_row
@@ -127,9 +128,13 @@ def reissue_remaining(old) -> str | None:
 
 
 def build(row) -> BuiltInvoice:
-    """The tickets the global still holds, with the returns netted into them."""
+    """The tickets the global still holds, with the returns netted into them; a ticket cancelled in
+    ERPNext meanwhile is refused with its name, never declared."""
+    held = [t.pos_invoice for t in row.tickets if not t.removed_by]
+    cancelled = frappe.get_all("POS Invoice", pluck="name", filters={"name": ["in", held or [""]], "docstatus": 2})
+    if cancelled:
+        raise CfdiDataError([problem("global_cancelled_ticket", ticket=name) for name in sorted(cancelled)])
     returns = returns_in(row.name)
-    tickets = [ticket_from_invoice(t.pos_invoice, returns.get(t.pos_invoice, [])) for t in row.tickets
-               if not t.removed_by]
+    tickets = [ticket_from_invoice(name, returns.get(name, [])) for name in held]
     period = Period(row.global_periodicity, getdate(row.period_start), getdate(row.period_end))
     return build_global(tickets, period, row.expedition_zip or "", row.series or "")

@@ -32,6 +32,7 @@ from mexico_localization.einvoice.kinds.opening import open_sale_cfdi
 from mexico_localization.einvoice.pipeline.jobs import stamp
 from mexico_localization.einvoice.pipeline.records import mirror_state
 from mexico_localization.einvoice.pipeline.stamping import requeue_failed
+from mexico_localization.einvoice.standing import current_cfdis
 
 S = CfdiState
 QUEUE = "long"
@@ -48,19 +49,24 @@ AUTH_STATUSES = (401, 403)
 # --- what a selection holds ---------------------------------------------------------------------
 
 def stream(filters: list | None, names: list[str] | None, after: str = "", page: int = PAGE) -> Iterator[dict]:
-    """The selected invoices in name order after `after`, a page at a time."""
+    """The selected invoices the user may read (their User Permissions apply) in name order after
+    `after`, a page at a time, each with the CFDI row that stands for it."""
     chosen = sorted(set(names)) if names is not None else None
     while True:
         if chosen is not None:  # the next page of the chosen names, found by position, not by a huge IN list
             start = bisect_right(chosen, after)
             window = chosen[start:start + page]
-            rows = frappe.get_all("POS Invoice", fields=FIELDS, order_by="name asc",
-                                  filters=[["name", "in", window]]) if window else []
+            rows = frappe.get_list("POS Invoice", fields=FIELDS, order_by="name asc",
+                                   filters=[["name", "in", window]]) if window else []
             done = start + page >= len(chosen)
         else:
-            rows = frappe.get_all("POS Invoice", fields=FIELDS, order_by="name asc", limit=page,
-                                  filters=[*(filters or []), ["name", ">", after]])
+            rows = frappe.get_list("POS Invoice", fields=FIELDS, order_by="name asc", limit=page,
+                                   filters=[*(filters or []), ["name", ">", after]])
             done = len(rows) < page
+        standing = current_cfdis([r.name for r in rows])
+        for r in rows:
+            r.cfdi, r.cfdi_status = (standing[r.name].name, standing[r.name].status) if r.name in standing \
+                else (None, None)
         yield from rows
         if done:
             return
@@ -68,8 +74,10 @@ def stream(filters: list | None, names: list[str] | None, after: str = "", page:
 
 
 def skip_reason(row: dict, include_not_applicable: bool) -> str | None:
-    """Why a selected invoice is left alone, or None when its CFDI is (re)generated."""
-    status = row.get("mx_cfdi_status") or S.NOT_APPLICABLE.value
+    """Why a selected invoice is left alone, or None when its CFDI is (re)generated: decided by the CFDI
+    row that stands for it; a sale without one is waiting for its global, or has none due."""
+    status = row.get("cfdi_status") or (row.get("mx_cfdi_status") if row.get("mx_cfdi_status") in (
+        S.AWAITING_GLOBAL.value, S.NOT_APPLICABLE.value) else S.NOT_APPLICABLE.value)
     if row.get("docstatus") != 1:
         return "cancelled or draft"
     if status in {s.value for s in VALID_AT_SAT} | {S.CANCELLED.value}:
@@ -205,10 +213,10 @@ def _process(run: str, row: dict) -> bool:
 
 def _prepare(run: str, row: dict) -> str | None:
     """The invoice's CFDI row, Queued and tagged with the run; None when there is nothing to stamp now."""
-    if row.mx_cfdi_status == S.FAILED.value and row.mx_cfdi:
-        requeued = requeue_failed(row.mx_cfdi, bulk_run=run)
+    if row.cfdi_status == S.FAILED.value and row.cfdi:
+        requeued = requeue_failed(row.cfdi, bulk_run=run)
         frappe.db.commit()
-        return row.mx_cfdi if requeued else None
+        return row.cfdi if requeued else None
     opened = open_sale_cfdi(frappe.get_doc("POS Invoice", row.name), queue=None)  # this slice stamps it
     mirror_state("POS Invoice", row.name, opened.state, opened.reason, cfdi=opened.cfdi)
     queued = opened.state is S.QUEUED and opened.cfdi

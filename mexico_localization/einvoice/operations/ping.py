@@ -54,10 +54,9 @@ def _answer(ok: bool, message: str, warnings: list[str] | None = None, **fields:
 
 def _connected(result: PingResult, settings) -> dict[str, Any]:
     org = result.organization or {}
-    legal = org.get("legal") or {}
-    certificate = org.get("certificate") or {}
+    legal, certificate = _object(org.get("legal")), _object(org.get("certificate"))
     environment = _environment_label(result.key_environment)
-    name, rfc = legal.get("legal_name") or legal.get("name") or "", (legal.get("tax_id") or "").upper()
+    name, rfc = _text(legal.get("legal_name") or legal.get("name")), _text(legal.get("tax_id")).upper()
     if org:
         message = _("Connected to FacturaAPI at {0} as {1} (RFC {2}), {3} environment.").format(
             _host(settings.server_url), name or _("(no legal name)"), rfc or _("unknown"), environment)
@@ -69,9 +68,9 @@ def _connected(result: PingResult, settings) -> dict[str, Any]:
         "served_by_emulator": 1 if result.emulator else 0,
         "organization_legal_name": name,
         "organization_tax_id": rfc,
-        "certificate_expires_at": to_site_time(certificate.get("expires_at")),
-        "is_production_ready": 1 if org.get("is_production_ready") else 0,
-        "pending_steps": "\n".join(s.get("description") or s.get("type") or "" for s in org.get("pending_steps") or []),
+        "certificate_expires_at": _expiry(certificate),
+        "is_production_ready": 1 if org.get("is_production_ready") is True else 0,
+        "pending_steps": "\n".join(_steps(org)),
     }
     return _answer(True, message, ping_warnings(result, settings), **fields)
 
@@ -90,17 +89,17 @@ def ping_warnings(result: PingResult, settings) -> list[str]:
                           "value: use the Live key and FacturaAPI's server."))
     if result.key_environment == "User":
         warnings.append(_("This is a user key (sk_user_): stamping needs an organization key, sk_test_ or sk_live_."))
-    if org and not org.get("is_production_ready"):
-        steps = ", ".join(s.get("description") or s.get("type") or "" for s in org.get("pending_steps") or [])
+    if org and org.get("is_production_ready") is not True:
+        steps = ", ".join(_steps(org))
         warnings.append(_("The organization is not ready to stamp live CFDIs. Pending in FacturaAPI: {0}").format(
             steps or _("see FacturaAPI's dashboard")))
-    rfc = ((org.get("legal") or {}).get("tax_id") or "").upper()
+    rfc = _text(_object(org.get("legal")).get("tax_id")).upper()
     company_rfc = _company_rfc(settings.company)
     if org and settings.company and rfc != company_rfc:
         warnings.append(_("The organization's RFC ({0}) is not the Tax ID of {1} ({2}): CFDIs would be issued by "
                           "another taxpayer. Check the key or the company.").format(
             rfc or _("none"), settings.company, company_rfc or _("empty")))
-    expires = to_site_time((org.get("certificate") or {}).get("expires_at"))
+    expires = _expiry(_object(org.get("certificate")))
     if expires and get_datetime(expires) < now_datetime():
         warnings.append(_("The CSD certificate loaded in FacturaAPI expired on {0}: upload a current one.").format(
             expires))
@@ -176,3 +175,25 @@ def _detail(error: FacturapiError) -> str:
     return " " + _("Technical detail: {0}").format(error.message)
 
 
+# FacturaAPI's organization is read from the network: what is shown or stored of it is plain, escaped
+# text, and a malformed part is left out rather than breaking the ping.
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str:
+    return frappe.utils.escape_html(str(value)) if isinstance(value, (str, int, float)) else ""
+
+
+def _steps(org: dict[str, Any]) -> list[str]:
+    steps = org.get("pending_steps")
+    return [_text(_object(step).get("description") or _object(step).get("type"))
+            for step in (steps if isinstance(steps, list) else [])]
+
+
+def _expiry(certificate: dict[str, Any]):
+    try:
+        return to_site_time(certificate.get("expires_at") if isinstance(certificate.get("expires_at"), str) else None)
+    except Exception:
+        return None

@@ -16,6 +16,7 @@ from mexico_localization.einvoice.kinds.credit_note import convert_to_credit_not
 from mexico_localization.einvoice.kinds.global_invoice import create_global, periodicity, remove_ticket
 from mexico_localization.einvoice.kinds.sale import sale_row
 from mexico_localization.einvoice.settings import get_settings
+from mexico_localization.einvoice.standing import CURRENT_CFDI
 
 
 def issue_due_globals(now: datetime | None = None) -> list[str]:
@@ -44,12 +45,12 @@ def issue_due_globals(now: datetime | None = None) -> list[str]:
 
 
 def _waiting_tickets(company: str, today: date) -> list:
-    return frappe.db.sql("""
+    return frappe.db.sql(f"""
         select pi.name, pi.posting_date, ifnull(pp.mx_expedition_zip, '') as zip
         from `tabPOS Invoice` pi left join `tabPOS Profile` pp on pp.name = pi.pos_profile
         where pi.docstatus = 1 and pi.is_return = 0 and pi.company = %s and pi.mx_cfdi_status = %s
-          and ifnull(pi.mx_cfdi, '') = '' and pi.posting_date < %s
-        order by pi.posting_date, pi.posting_time, pi.name""",
+          and ifnull(pi.mx_cfdi, '') = '' and pi.posting_date < %s and {CURRENT_CFDI.format(sale="pi.name")} is null
+        order by pi.posting_date, pi.posting_time, pi.name""",  # noqa: S608 (fixed text)
         (company, CfdiState.AWAITING_GLOBAL.value, today), as_dict=True)
 
 

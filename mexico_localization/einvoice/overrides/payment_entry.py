@@ -9,10 +9,20 @@ from frappe import _
 from mexico_localization.cfdi.states import IN_FLIGHT, CfdiState
 from mexico_localization.einvoice.kinds.payment_complement import payment_row
 from mexico_localization.einvoice.pipeline.cancellation import request_cancellation
+from mexico_localization.einvoice.pipeline.records import keep_mirror
 from mexico_localization.einvoice.settings import get_settings
 
 COMPLEMENT_CANCEL_MOTIVE = "03"  # the payment did not take place
 NOTHING_TO_CANCEL = (CfdiState.FAILED.value, CfdiState.NOT_APPLICABLE.value, CfdiState.CANCELLED.value)
+
+
+def validate(payment, method: str | None = None) -> None:
+    """The mirror fields of the payment's complement are the app's alone."""
+    keep_mirror(payment)
+
+
+def before_update_after_submit(payment, method: str | None = None) -> None:
+    keep_mirror(payment)
 
 
 def on_submit(payment, method: str | None = None) -> None:

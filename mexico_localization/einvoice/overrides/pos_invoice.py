@@ -13,17 +13,20 @@ import frappe
 from frappe import _
 
 from mexico_localization.cfdi.problems import Problem, problem
-from mexico_localization.cfdi.states import IN_FLIGHT, VALID_AT_SAT, CfdiState
+from mexico_localization.cfdi.states import CfdiState
 from mexico_localization.cfdi.validation import receiver_problems, sale_problems
 from mexico_localization.einvoice.gather import sale_from_invoice
 from mexico_localization.einvoice.kinds.opening import open_sale_cfdi
 from mexico_localization.einvoice.messages import translate
+from mexico_localization.einvoice.pipeline.records import keep_mirror
 from mexico_localization.einvoice.settings import get_settings
+from mexico_localization.einvoice.standing import HOLDS_ITS_TICKETS, cfdis_holding
 
 
 def validate(invoice, method: str | None = None) -> None:
-    """The till's check, when the sale is saved: submitting a saved draft validates it again, and
-    checking twice would only cost the cashier time."""
+    """The mirror fields stay the app's; then the till's check, when the sale is saved (submitting a
+    saved draft validates it again, and checking twice would only cost the cashier time)."""
+    keep_mirror(invoice)
     if invoice._action == "submit" and not invoice.flags.in_insert:
         return
     if not applies(invoice):
@@ -69,12 +72,24 @@ def before_submit(invoice, method: str | None = None) -> None:
         invoice.mx_cfdi = opened.cfdi
 
 
+def before_update_after_submit(invoice, method: str | None = None) -> None:
+    """A submitted sale saved again (by ERPNext's POS closing, a person, the REST API) keeps the
+    mirror fields the app wrote."""
+    keep_mirror(invoice)
+
+
 def before_cancel(invoice, method: str | None = None) -> None:
-    """ERPNext's Cancel is refused while a valid CFDI exists or one is on its way."""
-    status = invoice.get("mx_cfdi_status")
-    if status and CfdiState(status) in VALID_AT_SAT | IN_FLIGHT:
-        frappe.throw(_("This sale has a CFDI ({0}). Cancel the CFDI first (Cancel CFDI), then the sale.").format(
-            _(status)), title=_("CFDI exists"))
+    """ERPNext's Cancel is refused while a CFDI of the sale is valid or on its way, or a global CFDI
+    not yet cancelled holds it as a ticket (read from the CFDI rows, not from the sale's fields)."""
+    holding = cfdis_holding(invoice.name)
+    if invoice.is_return:  # a return netted into a global is part of that global's amounts
+        netted = frappe.db.get_value("POS Invoice", invoice.name, "mx_cfdi")
+        row = frappe.db.get_value("CFDI", netted, ["name", "status", "is_global"], as_dict=True) if netted else None
+        if row and row.is_global and CfdiState(row.status) in HOLDS_ITS_TICKETS:
+            holding.append(row)
+    if holding:
+        frappe.throw(_("This sale has a CFDI ({0}, {1}). Cancel the CFDI first (Cancel CFDI), then the sale.").format(
+            holding[0].name, _(holding[0].status)), title=_("CFDI exists"))
 
 
 def onload(invoice, method: str | None = None) -> None:

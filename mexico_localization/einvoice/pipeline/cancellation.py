@@ -19,7 +19,7 @@ from mexico_localization.cfdi.moves import RECORD_CANCEL, REQUEST_CANCEL
 from mexico_localization.cfdi.policy import after_cancel
 from mexico_localization.cfdi.states import CANCEL_IN_FLIGHT, CfdiState
 from mexico_localization.einvoice.pipeline.records import ExchangeLog, Outcome, record_cfdi_call
-from mexico_localization.einvoice.pipeline.rows import enqueue_cancel, transition
+from mexico_localization.einvoice.pipeline.rows import enqueue_cancel, new_claim, transition
 from mexico_localization.einvoice.settings import get_settings, make_client, retry_policy
 from mexico_localization.einvoice.timeutil import to_site_time
 from mexico_localization.facturapi import FacturapiError
@@ -49,23 +49,24 @@ def request_cancellation(cfdi: str, motive: str, substitution: str | None = None
         frappe.throw(_("CFDI {0} is {1}; only a stamped CFDI can be cancelled.").format(cfdi, _(status or "")))
 
 
-def claim(cfdi: str) -> bool:
-    """Takes the cancellation's next call, unless another worker holds it (a claim older than a
-    short job's life is stale); commits, so other workers see it at once."""
+def claim(cfdi: str) -> str | None:
+    """Takes the cancellation's next call under a claim of its own, unless another worker holds it (a
+    claim older than a short job's life is stale); commits, so other workers see it at once."""
     row = frappe.db.get_value("CFDI", cfdi, ["status", "claimed_at"], as_dict=True, for_update=True)
     stale = add_to_date(now_datetime(), seconds=-STALE_CLAIM_SECONDS)
-    claimed = bool(row and CfdiState(row.status) in CANCEL_IN_FLIGHT
-                   and (not row.claimed_at or row.claimed_at < stale))
-    if claimed:
-        frappe.db.set_value("CFDI", cfdi, "claimed_at", now_datetime(), update_modified=False)
+    token = None
+    if row and CfdiState(row.status) in CANCEL_IN_FLIGHT and (not row.claimed_at or row.claimed_at < stale):
+        token = new_claim()
+        frappe.db.set_value("CFDI", cfdi, {"claimed_at": now_datetime(), "claim_token": token}, update_modified=False)
     frappe.db.commit()
-    return claimed
+    return token
 
 
 def cancel_once(cfdi: str) -> CfdiState | None:
     """Asks FacturaAPI to cancel (or, once asked, how the cancellation is going) and records the
-    answer; None when another worker had it."""
-    if not claim(cfdi):
+    answer, if this try still holds the claim; None when another worker had it."""
+    token = claim(cfdi)
+    if token is None:
         return None
     row = frappe.get_doc("CFDI", cfdi)
     frappe.db.commit()
@@ -98,7 +99,8 @@ def cancel_once(cfdi: str) -> CfdiState | None:
         values["pending_followups"] = followups.encode(followups.after_cancel(row))
     files = {"cancellation_receipt_file": (f"{row.uuid}-acuse.xml", receipt)} if receipt else {}
     error = outcome if isinstance(outcome, FacturapiError) else None
-    record_cfdi_call(row.name, log, Outcome(RECORD_CANCEL, decision.state, values, error, files))
+    if not record_cfdi_call(row.name, log, Outcome(RECORD_CANCEL, decision.state, values, error, files, claim=token)):
+        return None  # another try holds the CFDI now: only this try's calls are recorded
     return decision.state
 
 

@@ -4,6 +4,7 @@ Nothing here commits but `record_cfdi_call`, which writes one call's record in o
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import traceback
@@ -20,6 +21,8 @@ from mexico_localization.facturapi import Exchange
 SERVICE = "FacturaAPI"
 RECORD_TRIES = 4
 MIRRORED = ("POS Invoice", "Payment Entry")  # the documents that carry the mx_cfdi_* mirror fields
+MIRROR_FIELDS = ["mx_cfdi_status", "mx_cfdi", "mx_cfdi_message", "mx_cfdi_uuid", "mx_cfdi_stamped_at",
+                 "mx_sat_cert_number", "mx_sat_signature"]
 MIRROR_SOURCE = ["name", "status", "is_global", "reference_doctype", "reference_name", "uuid", "stamped_at",
                  "sat_cert_number", "sat_signature", "review_note", "last_error"]
 
@@ -102,6 +105,7 @@ class Outcome:
     error: BaseException | None = None
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     comment: str | None = None
+    claim: str | None = None  # the try's claim: its record applies only while the claim holds
 
 
 def record_cfdi_call(cfdi: str, log: ExchangeLog, outcome: Outcome) -> bool:
@@ -135,7 +139,10 @@ def _is_transient(exc: Exception) -> bool:
 def write_call(cfdi: str, log: ExchangeLog, outcome: Outcome) -> bool:
     """One try of the record step, in the caller's transaction."""
     names = log.write()
-    if not transition(cfdi, outcome.move, outcome.to, outcome.values):
+    values = {**outcome.values, **recorded_times(outcome)}
+    if "xml_file" in outcome.files:
+        values["xml_sha256"] = hashlib.sha256(outcome.files["xml_file"][1]).hexdigest()
+    if not transition(cfdi, outcome.move, outcome.to, values, claim=outcome.claim):
         return False
     for exchange, request_name in zip(log.exchanges, names, strict=True):
         add_child(cfdi, "attempts", "CFDI Attempt", {
@@ -162,10 +169,23 @@ def comment(cfdi: str, text: str) -> None:
                    ).insert(ignore_permissions=True)
 
 
+def recorded_times(outcome: Outcome) -> dict[str, Any]:
+    """The app's own clock for what the daily seal files a stamp or a cancellation under: FacturaAPI's
+    dates may fall on a day already sealed (a late adoption, a slow cancellation)."""
+    if outcome.to is CfdiState.STAMPED and outcome.values.get("uuid"):
+        return {"stamp_recorded_at": frappe.utils.now_datetime()}
+    if outcome.to is CfdiState.CANCELLED:
+        return {"cancellation_recorded_at": frappe.utils.now_datetime()}
+    return {}
+
+
 def attach(cfdi: str, file_name: str, content: bytes) -> str:
+    """A private file of the CFDI, owned by Administrator: not by the cashier whose sale queued the
+    job (File lets its owner edit and delete it)."""
     file = frappe.get_doc({"doctype": "File", "file_name": file_name, "attached_to_doctype": "CFDI",
                            "attached_to_name": cfdi, "is_private": 1, "content": content})
     file.insert(ignore_permissions=True)
+    frappe.db.set_value("File", file.name, "owner", "Administrator", update_modified=False)
     return file.file_url
 
 
@@ -182,6 +202,15 @@ def mirror(cfdi) -> None:
     elif cfdi.reference_doctype in MIRRORED:  # only while it is the sale's current CFDI (not once substituted)
         frappe.db.set_value(cfdi.reference_doctype, {"name": cfdi.reference_name, "mx_cfdi": cfdi.name}, values,
                             update_modified=False)
+
+
+def keep_mirror(doc) -> None:
+    """The mirror fields are the app's alone (it writes them with SQL, never through a save): whatever
+    a save by a person, an import or the REST API carries is replaced by what is stored, and a new
+    document starts without them."""
+    stored = {} if doc.is_new() else frappe.db.get_value(doc.doctype, doc.name, MIRROR_FIELDS, as_dict=True) or {}
+    for fieldname in MIRROR_FIELDS:
+        doc.set(fieldname, stored.get(fieldname))
 
 
 def mirror_state(doctype: str, name: str, state: CfdiState | str, message: str = "", cfdi: str | None = None) -> None:

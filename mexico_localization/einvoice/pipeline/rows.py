@@ -63,17 +63,25 @@ def add_child(cfdi: str, parentfield: str, doctype: str, values: dict[str, Any])
     child.db_insert()
 
 
-def transition(cfdi: str, move: Move, to: CfdiState | str, values: dict[str, Any] | None = None) -> bool:
+def transition(cfdi: str, move: Move, to: CfdiState | str, values: dict[str, Any] | None = None,
+               claim: str | None = None) -> bool:
     """The one way a CFDI changes state. `move` names what the code is doing and the states it starts
     from; a target outside it raises (a bug, in tests and in production alike). Under the row's lock,
-    the CFDI moves only if it is still in one of the move's starting states: False means another
-    worker or person moved it first, and nothing was written."""
+    the CFDI moves only if it is still in one of the move's starting states, and, given a `claim`,
+    still held by that claim (a try that outlived its job must not record over the next one): False
+    means another worker or person moved it first, and nothing was written."""
     target = move.check(to)
-    current = frappe.db.get_value("CFDI", cfdi, "status", for_update=True)
-    if current is None or CfdiState(current) not in move.sources:
+    current = frappe.db.get_value("CFDI", cfdi, ["status", "claim_token"], as_dict=True, for_update=True)
+    if current is None or CfdiState(current.status) not in move.sources:
+        return False
+    if claim is not None and current.claim_token != claim:
         return False
     frappe.db.set_value("CFDI", cfdi, {**(values or {}), "status": target.value})
     return True
+
+
+def new_claim() -> str:
+    return frappe.generate_hash(length=16)
 
 
 def job_id(kind: str, cfdi: str, attempt: int | str | None = None) -> str:

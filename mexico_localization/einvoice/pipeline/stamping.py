@@ -8,6 +8,7 @@ unblocks (e-mail, returns, cancelling what it replaces) is written as follow-ups
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -17,16 +18,16 @@ from frappe.utils import now_datetime
 from mexico_localization.cfdi import followups
 from mexico_localization.cfdi.mapping import BuiltInvoice
 from mexico_localization.cfdi.moves import CLAIM_STAMP, RECORD_STAMP, REQUEUE_FAILED, RESCUE_STAMPING
-from mexico_localization.cfdi.policy import Decision, next_action
+from mexico_localization.cfdi.policy import Decision, Step, next_action
 from mexico_localization.cfdi.problems import CfdiDataError
 from mexico_localization.cfdi.states import CfdiState
 from mexico_localization.einvoice.kinds import registry
 from mexico_localization.einvoice.messages import translate
 from mexico_localization.einvoice.pipeline.records import ExchangeLog, Outcome, mirror_state, record_cfdi_call
-from mexico_localization.einvoice.pipeline.rows import idempotency_key, transition
+from mexico_localization.einvoice.pipeline.rows import idempotency_key, new_claim, transition
 from mexico_localization.einvoice.settings import get_settings, make_client, retry_policy
 from mexico_localization.einvoice.timeutil import to_site_time
-from mexico_localization.facturapi import Client, FacturapiError
+from mexico_localization.facturapi import Client, FacturapiError, OutcomeUnknown
 
 DUPLICATE = "duplicate"  # the adopt step's answer when FacturaAPI holds several valid CFDIs for one row
 
@@ -46,40 +47,52 @@ def requeue_failed(cfdi: str, **values) -> bool:
     return requeued
 
 
-def claim(cfdi: str) -> bool:
-    """Moves the CFDI to Stamping if nobody else has; commits, so other workers see it at once."""
-    claimed = transition(cfdi, CLAIM_STAMP, CfdiState.STAMPING, {"claimed_at": now_datetime()})
+def claim(cfdi: str) -> str | None:
+    """Moves the CFDI to Stamping if nobody else has, under a claim of its own; commits, so other
+    workers see it at once. Returns the claim, or None when another worker had it."""
+    token = new_claim()
+    claimed = transition(cfdi, CLAIM_STAMP, CfdiState.STAMPING, {"claimed_at": now_datetime(), "claim_token": token})
     frappe.db.commit()
-    return claimed
+    return token if claimed else None
 
 
 def stamp_once(cfdi: str) -> CfdiState | None:
-    """One try, safe to run any number of times for the same CFDI: only one claims it. Returns the
-    state recorded, or None when another worker had it."""
-    if not claim(cfdi):
+    """One try, safe to run any number of times for the same CFDI: only one claims it, and only
+    that claim may record. Returns the state recorded, or None when another worker had it."""
+    token = claim(cfdi)
+    if token is None:
         return None
+    log = ExchangeLog("CFDI", cfdi, tag=frappe.db.get_value("CFDI", cfdi, "bulk_run"))
     try:
-        return stamp_claimed(cfdi)
-    except Exception:
-        # Unexpected (a bug, the database going away): the call may have stamped, so hand the CFDI
-        # back as Retrying with a look-up first. Frappe's own retry of a deadlocked job can then claim it.
+        return stamp_claimed(cfdi, token, log)
+    except Exception as error:  # a bug, the database going away, or the job's own timeout
         frappe.db.rollback()
-        release(cfdi)
+        release(cfdi, token, log, error)
         raise
 
 
-def release(cfdi: str) -> None:
-    """A claimed try that could not be recorded goes back to Retrying, to be looked up before any create."""
-    transition(cfdi, RESCUE_STAMPING, CfdiState.RETRYING, {"needs_reconcile": 1, "next_attempt_at": now_datetime()})
-    frappe.db.commit()
+def release(cfdi: str, token: str, log: ExchangeLog, error: BaseException) -> None:
+    """A claimed try that ended unexpectedly may have stamped: its calls are recorded, the attempt
+    counted, and the CFDI goes back to Retrying (Failed once attempts run out) with a look-up first."""
+    try:
+        tries = int(frappe.db.get_value("CFDI", cfdi, "attempt_count") or 0) + 1
+        decision = next_action(OutcomeUnknown(f"The try ended unexpectedly ({type(error).__name__}: {error})",
+                                              reason="client_error"), tries, now_datetime(), retry_policy())
+        values = {"attempt_count": tries, "needs_reconcile": 1, "last_error_code": "unexpected_failure",
+                  "next_attempt_at": (decision.at or now_datetime()).replace(tzinfo=None),
+                  "last_error": decision.reason[:1000]}
+        record_cfdi_call(cfdi, log, Outcome(RESCUE_STAMPING, decision.state, values, error, claim=token))
+    except Exception:
+        frappe.db.rollback()  # the sweep rescues a Stamping CFDI whose record never came
 
 
-def stamp_claimed(cfdi: str) -> CfdiState:
+def stamp_claimed(cfdi: str, token: str, log: ExchangeLog) -> CfdiState:
     row = frappe.get_doc("CFDI", cfdi)
+    row.claim = token
     settings = get_settings()
     tries = int(row.attempt_count or 0) + 1
     if not row.is_global and frappe.db.get_value(row.reference_doctype, row.reference_name, "docstatus") == 2:
-        return settle_cancelled_sale(row, settings, tries)
+        return settle_cancelled_sale(row, settings, tries, log)
     try:
         built = registry.build(row)
     except CfdiDataError as error:
@@ -87,33 +100,53 @@ def stamp_claimed(cfdi: str) -> CfdiState:
     if built.body.get("payment_method"):
         frappe.db.set_value("CFDI", cfdi, "payment_method", built.body["payment_method"], update_modified=False)
     frappe.db.commit()  # no transaction open while FacturaAPI works
-    log = ExchangeLog("CFDI", cfdi, tag=row.bulk_run)
-    outcome: dict[str, Any] | FacturapiError
     with make_client(settings, on_exchange=log) as client:
-        try:
-            outcome = adopt_or_create(client, row, built)
-        except FacturapiError as error:
-            outcome = error
-        decision = next_action(outcome, tries, now_datetime(), retry_policy(settings))
-        files = download(client, outcome) if decision.state is CfdiState.STAMPED else {}
+        answer = adopt_or_create(client, row, built)
+        decision = next_action(answer.outcome, tries, now_datetime(), retry_policy(settings), step=answer.step,
+                               reconciling=bool(row.needs_reconcile), looked_up=answer.looked_up)
+        files = download(client, answer.outcome) if decision.state is CfdiState.STAMPED else {}
     wants_email = bool(settings.email_cfdi and (built.body.get("customer") or {}).get("email"))
-    return record_try(row, log, outcome, decision, tries, built, files, wants_email)
+    return record_try(row, log, answer.outcome, decision, tries, built, files, wants_email)
 
 
-def adopt_or_create(client: Client, row, built: BuiltInvoice) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Answer:
+    """How a try ended: FacturaAPI's invoice or an error, on which call, and whether a look-up by
+    External ID completed first (found nothing) in this try."""
+
+    outcome: dict[str, Any] | FacturapiError
+    step: Step
+    looked_up: bool = False
+
+
+def adopt_or_create(client: Client, row, built: BuiltInvoice) -> Answer:
     """A pending CFDI is only ever polled. After an answer was lost, what FacturaAPI holds under the
     row's External ID is adopted before anything is created; several valid ones go to a person."""
     if row.facturapi_id and not row.uuid:
-        return client.retrieve_invoice(row.facturapi_id)
+        return ask(Step.RETRIEVE, client.retrieve_invoice, row.facturapi_id)
+    looked_up = False
     if row.needs_reconcile:
-        found = [i for i in client.find_by_external_id(row.external_id)
-                 if i.get("type") == row.cfdi_type and i.get("status") in ("valid", "pending")]
+        try:
+            found = [i for i in client.find_by_external_id(row.external_id)
+                     if i.get("type") == row.cfdi_type and i.get("status") in ("valid", "pending")]
+        except FacturapiError as error:
+            return Answer(error, Step.LOOKUP)
         if len(found) > 1:
-            return {"status": DUPLICATE, "ids": [i["id"] for i in found]}
+            return Answer({"status": DUPLICATE, "ids": [i["id"] for i in found]}, Step.LOOKUP)
         if found:
-            return found[0]
-    return client.create_invoice(built.body, idempotency_key=idempotency_key(row), external_id=row.external_id,
-                                 expedition_zip=built.body.get("address", {}).get("zip")).invoice
+            return Answer(found[0], Step.LOOKUP)
+        looked_up = True
+    answer = ask(Step.CREATE, lambda: client.create_invoice(
+        built.body, idempotency_key=idempotency_key(row), external_id=row.external_id,
+        expedition_zip=built.body.get("address", {}).get("zip")).invoice)
+    return Answer(answer.outcome, Step.CREATE, looked_up)
+
+
+def ask(step: Step, call, *args) -> Answer:
+    try:
+        return Answer(call(*args), step)
+    except FacturapiError as error:
+        return Answer(error, step)
 
 
 def download(client: Client, invoice: dict[str, Any]) -> dict[str, tuple[str, bytes]]:
@@ -121,7 +154,8 @@ def download(client: Client, invoice: dict[str, Any]) -> dict[str, tuple[str, by
     files = {}
     for fmt in ("xml", "pdf"):
         try:
-            files[f"{fmt}_file"] = (f"{invoice.get('uuid')}.{fmt}", client.download_invoice(invoice["id"], fmt))
+            content = client.download_invoice(invoice["id"], fmt, uuid=invoice.get("uuid"))
+            files[f"{fmt}_file"] = (f"{invoice.get('uuid')}.{fmt}", content)
         except FacturapiError:
             pass  # the exchange is recorded; the files can be fetched again from the CFDI
     return files
@@ -147,7 +181,8 @@ def record_try(row, log: ExchangeLog, outcome, decision: Decision, tries: int, b
         values["generation"] = int(row.generation or 1) + 1  # a definitive answer: the next try is a new document
     if state is CfdiState.STAMPED:
         values["pending_followups"] = followups.encode(followups.after_stamp(row, wants_email))
-    record_cfdi_call(row.name, log, Outcome(RECORD_STAMP, state, values, error, files))
+    if not record_cfdi_call(row.name, log, Outcome(RECORD_STAMP, state, values, error, files, claim=row.claim)):
+        return CfdiState.STAMPING  # the claim was taken from this try (it outlived its job): its calls are recorded
     return state
 
 
@@ -173,17 +208,15 @@ def invoice_values(invoice: dict[str, Any], expected_total, cfdi_type: str = "I"
 def record_data_error(row, error: CfdiDataError, tries: int) -> CfdiState:
     """Bad master data: Failed at once, nothing sent; the message says what to fix."""
     text = "\n".join(translate(p) for p in error.problems)
-    values = {"attempt_count": tries, "last_error_code": "invalid_data", "last_error": text[:1000],
-              "generation": int(row.generation or 1) + 1, "needs_reconcile": 0}
-    record_cfdi_call(row.name, ExchangeLog(), Outcome(RECORD_STAMP, CfdiState.FAILED, values))
+    values = {"attempt_count": tries, "last_error_code": "invalid_data", "last_error": text[:1000]}
+    record_cfdi_call(row.name, ExchangeLog(), Outcome(RECORD_STAMP, CfdiState.FAILED, values, claim=row.claim))
     return CfdiState.FAILED
 
 
-def settle_cancelled_sale(row, settings, tries: int) -> CfdiState:
+def settle_cancelled_sale(row, settings, tries: int, log: ExchangeLog) -> CfdiState:
     """The sale was cancelled in ERPNext before its CFDI was known to be stamped (a try whose outcome
     was unknown, then Failed). Create nothing; adopt what FacturaAPI may hold, to be cancelled with
     motive 03 ("no se llevó a cabo la operación") as a follow-up."""
-    log = ExchangeLog("CFDI", row.name, tag=row.bulk_run)
     found: list[dict[str, Any]] = []
     if row.needs_reconcile or row.facturapi_id or row.attempt_count:
         with make_client(settings, on_exchange=log) as client:
@@ -191,14 +224,15 @@ def settle_cancelled_sale(row, settings, tries: int) -> CfdiState:
                 found = [i for i in client.find_by_external_id(row.external_id)
                          if i.get("type") == row.cfdi_type and i.get("status") == "valid"]
             except FacturapiError as error:
-                decision = next_action(error, tries, now_datetime(), retry_policy(settings))
+                decision = next_action(error, tries, now_datetime(), retry_policy(settings), step=Step.LOOKUP,
+                                       reconciling=bool(row.needs_reconcile))
                 return record_try(row, log, error, decision, tries, None, {})
     if not found:
         values = {"attempt_count": tries, "needs_reconcile": 0,
                   "last_error": "The sale was cancelled in ERPNext before its CFDI was stamped."}
-        record_cfdi_call(row.name, log, Outcome(RECORD_STAMP, CfdiState.NOT_APPLICABLE, values))
+        record_cfdi_call(row.name, log, Outcome(RECORD_STAMP, CfdiState.NOT_APPLICABLE, values, claim=row.claim))
         return CfdiState.NOT_APPLICABLE
     values = {"attempt_count": tries, "needs_reconcile": 0, **invoice_values(found[0], row.total),
               "pending_followups": followups.encode([followups.CANCEL_FOR_CANCELLED_SALE])}
-    record_cfdi_call(row.name, log, Outcome(RECORD_STAMP, CfdiState.STAMPED, values))
+    record_cfdi_call(row.name, log, Outcome(RECORD_STAMP, CfdiState.STAMPED, values, claim=row.claim))
     return CfdiState.STAMPED

@@ -11,25 +11,33 @@ from __future__ import annotations
 
 import frappe
 from frappe.utils import add_to_date, now_datetime
-from frappe.utils.background_jobs import get_job_status
+from frappe.utils.background_jobs import get_job_status, get_queues_timeout
 
 from mexico_localization.cfdi.moves import RESCUE_STAMPING
 from mexico_localization.cfdi.states import CfdiState
 from mexico_localization.einvoice.pipeline.cancellation import enqueue_due_cancellations
 from mexico_localization.einvoice.pipeline.followups import retry_stale
 from mexico_localization.einvoice.pipeline.rows import LIVE_QUEUE, enqueue_stamp, job_id, transition
+from mexico_localization.einvoice.settings import retry_policy
 
 QUEUED_GRACE_SECONDS = 120   # a fresh job normally starts within seconds
-STAMPING_STALE_SECONDS = 330  # the short queue kills a job at 300 s
+STALE_MARGIN_SECONDS = 30     # a job is killed at its queue's timeout; its try is rescued after this margin
 BULK_QUEUE = "long"
 
 
-def sweep(stamping_stale_seconds: int = STAMPING_STALE_SECONDS,
-          queued_grace_seconds: int = QUEUED_GRACE_SECONDS) -> list[str]:
+def stale_after(queue: str) -> int:
+    """How long a claim may last: its queue's job timeout (short 300 s; bulk stamps inline on long,
+    1,500 s), plus a margin. A try still running then is past its job's life."""
+    return int(get_queues_timeout().get(queue) or 300) + STALE_MARGIN_SECONDS
+
+
+def sweep(stamping_stale_seconds: int | None = None, queued_grace_seconds: int = QUEUED_GRACE_SECONDS) -> list[str]:
     now = now_datetime()
-    rescued = [name for name in frappe.get_all("CFDI", pluck="name", filters={
-        "status": CfdiState.STAMPING.value, "claimed_at": ["<", add_to_date(now, seconds=-stamping_stale_seconds)]})
-        if transition(name, RESCUE_STAMPING, CfdiState.RETRYING, {"needs_reconcile": 1, "next_attempt_at": now})]
+    rescued = [row.name for row in frappe.get_all("CFDI", fields=["name", "bulk_run", "attempt_count", "claimed_at"],
+                                                  filters={"status": CfdiState.STAMPING.value})
+               if row.claimed_at and row.claimed_at < add_to_date(now, seconds=-(
+                   stamping_stale_seconds or stale_after(BULK_QUEUE if row.bulk_run else LIVE_QUEUE)))
+               and rescue(row, now)]
     due = frappe.get_all("CFDI", pluck="name", filters={
         "status": ["in", [CfdiState.RETRYING.value, CfdiState.PENDING_AT_PAC.value]], "next_attempt_at": ["<=", now]})
     stale_queued = [name for name in frappe.get_all("CFDI", pluck="name", filters={
@@ -48,3 +56,14 @@ def sweep(stamping_stale_seconds: int = STAMPING_STALE_SECONDS,
     frappe.db.commit()
     followed_up = retry_stale()
     return sorted(set(due) | set(rescued) | set(stale_queued) | set(cancellations) | set(followed_up))
+
+
+def rescue(row, now) -> bool:
+    """A try whose worker died mid-call: counted as an attempt, and looked up before any create. Its
+    claim is dropped, so a worker that outlived its job can no longer record over the next try."""
+    tries = int(row.attempt_count or 0) + 1
+    state = CfdiState.FAILED if tries >= retry_policy().max_attempts else CfdiState.RETRYING
+    return transition(row.name, RESCUE_STAMPING, state, {
+        "needs_reconcile": 1, "next_attempt_at": now, "attempt_count": tries, "claim_token": "",
+        "last_error_code": "worker_lost", "last_error": "The worker stamping this CFDI stopped before it recorded an "
+                                                        "answer; FacturaAPI is looked up before anything is created."})

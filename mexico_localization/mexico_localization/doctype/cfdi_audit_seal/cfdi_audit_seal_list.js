@@ -10,6 +10,12 @@ frappe.listview_settings["CFDI Audit Seal"] = {
 					title: __("Audit trail intact"), indicator: "green",
 					message: __("{0} sealed days match their records. Latest seal: {1}", [r.days, r.last_seal || "-"]),
 				});
+			} else if (r.file) {
+				frappe.msgprint({
+					title: __("Audit trail altered"), indicator: "red",
+					message: __("The XML of CFDI {0} ({1}) is no longer the one that was recorded and sealed.",
+						[r.cfdi, r.file]),
+				});
 			} else {
 				frappe.msgprint({
 					title: __("Audit trail altered"), indicator: "red",

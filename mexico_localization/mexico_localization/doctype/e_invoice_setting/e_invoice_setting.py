@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import frappe
 from frappe import _
@@ -10,11 +11,16 @@ from frappe.model.document import Document
 from frappe.utils import cint, flt, get_datetime, now_datetime
 from frappe.utils.scheduler import is_scheduler_inactive
 
+from mexico_localization.einvoice.roles import SYSTEM_MANAGER
 from mexico_localization.einvoice.settings import MAX_READ_TIMEOUT, secret
 from mexico_localization.facturapi import Secret
 from mexico_localization.facturapi.client import base_url_problems
 
-_KEY_SHAPE = re.compile(r"^sk_(test|live|user)_[A-Za-z0-9_\-]{8,}$")
+_KEY_SHAPE = re.compile(r"sk_(test|live|user)_[A-Za-z0-9_\-]{8,}")
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
 
 
 class EInvoiceSetting(Document):
@@ -22,6 +28,7 @@ class EInvoiceSetting(Document):
         self.server_url = (self.server_url or "").strip()
         for problem in base_url_problems(self.server_url):
             frappe.throw(_(problem), title=_("FacturaAPI Server URL"))
+        self._guard_server_url()
         self._validate_new_key()
         self._validate_limits()
         if not cint(self.production_site):
@@ -34,11 +41,28 @@ class EInvoiceSetting(Document):
             if not self._has_key():
                 frappe.throw(_("Enter the Secret Key before enabling E Invoice."))
 
+    def _guard_server_url(self) -> None:
+        """The key is sent wherever the URL points: only a System Manager may point it elsewhere, and
+        a new host never receives the key typed for the old one."""
+        before = self.get_doc_before_save()
+        old = ((before.server_url if before else "") or "").strip()
+        if old == self.server_url:
+            return
+        if SYSTEM_MANAGER not in frappe.get_roles():
+            raise frappe.PermissionError(_("Only a System Manager may change the FacturaAPI Server URL."))
+        typed = self.secret_key or ""
+        if old and _host(old) != _host(self.server_url) and (not typed or set(typed) == {"*"}):
+            self.secret_key = ""  # Frappe then deletes the stored key
+            self.flags.key_cleared = True
+            self._forget_last_ping()
+            message = _("The server changed, so the stored Secret Key was removed: enter the key for {0}.")
+            frappe.msgprint(message.format(_host(self.server_url)), title=_("Secret Key removed"), indicator="orange")
+
     def _validate_new_key(self) -> None:
         typed = self.secret_key or ""
         if not typed or set(typed) == {"*"}:
             return  # unchanged: Frappe keeps the stored, encrypted key
-        if not _KEY_SHAPE.match(typed.strip()):
+        if not _KEY_SHAPE.fullmatch(typed.strip()):
             self.secret_key = None  # never echo the bad value back through the form
             frappe.throw(_("The Secret Key does not look like a FacturaAPI key: it starts with sk_test_ or "
                            "sk_live_ and has no spaces. Copy it again from FacturaAPI's dashboard."))
@@ -58,7 +82,7 @@ class EInvoiceSetting(Document):
 
     def _has_key(self) -> bool:
         typed = self.secret_key or ""
-        return bool(typed and set(typed) != {"*"}) or bool(secret(self))
+        return bool(typed and set(typed) != {"*"}) or (not self.flags.key_cleared and bool(secret(self)))
 
     def _forget_last_ping(self) -> None:
         for field in ("last_ping_status", "last_ping_at", "key_environment", "organization_legal_name",

@@ -10,13 +10,14 @@ from decimal import Decimal
 
 import frappe
 from frappe import _
-from frappe.utils import get_datetime, get_first_day, get_last_day, getdate
+from frappe.utils import escape_html, get_datetime, get_first_day, get_last_day, getdate
 
 from mexico_localization.cfdi.money import dec
 from mexico_localization.cfdi.reconciliation import SaleCfdi, complement_gap, findings, has_valid_cfdi, road
 from mexico_localization.cfdi.states import VALID_AT_SAT
 from mexico_localization.einvoice.report_columns import document
 from mexico_localization.einvoice.settings import get_settings
+from mexico_localization.einvoice.standing import CURRENT_OR_NETTED
 
 VALID = tuple(s.value for s in VALID_AT_SAT)
 BY_INVOICE = "Consolidated Sales Invoices"
@@ -90,7 +91,8 @@ def sale_rows(filters, test_stamps_since=None) -> list[dict]:
                pi.mx_cfdi_status, pi.mx_cfdi_message, pi.consolidated_invoice,
                c.name as cfdi, c.status as cfdi_status, c.is_global, c.livemode, c.uuid, c.payment_method,
                c.cancelled_outside_app, c.last_error, c.stamped_at
-        from `tabPOS Invoice` pi left join `tabCFDI` c on c.name = pi.mx_cfdi
+        from `tabPOS Invoice` pi left join `tabCFDI` c
+            on c.name = {CURRENT_OR_NETTED.format(sale="pi.name", returned="pi.return_against", mirror="pi.mx_cfdi")}
         where {" and ".join(conditions)}
         order by pi.posting_date, pi.name""", filters, as_dict=True)  # noqa: S608 - conditions are fixed text
     complements = _complements([r.cfdi for r in found if r.payment_method == "PPD"])
@@ -118,8 +120,9 @@ def sale_rows(filters, test_stamps_since=None) -> list[dict]:
 
 
 def _translated(params: dict[str, str]) -> dict[str, str]:
-    """A state named inside a finding reads in the user's language, like the sentence around it."""
-    return {k: _(v) if k == "status" else v for k, v in params.items()}
+    """A state named inside a finding reads in the user's language, like the sentence around it. The
+    values (FacturaAPI's error text, a sale's message) are escaped: the report renders cells as HTML."""
+    return {k: escape_html(_(v) if k == "status" else str(v)) for k, v in params.items()}
 
 
 def _complements(cfdis: list[str]) -> dict[str, tuple[Decimal, list[str]]]:
