@@ -109,3 +109,17 @@ def test_blocking_problems_stop_the_build_and_are_all_listed():
 def test_warnings_do_not_stop_the_build():
     built = build_invoice(sale(receiver=receiver(tax_id="EKU9003173C8")), NOW)
     assert built.body["customer"]["tax_id"] == "EKU9003173C8"
+
+
+def test_a_free_item_is_left_out_and_a_fully_discounted_one_is_no_tax_object():
+    """Anexo 20: ValorUnitario above zero, and a tax's Base above zero."""
+    gift = line(item_code="REGALO", quantity=D(1), unit_price=D(0), net_amount=D(0))
+    promo = line(item_code="PROMO", quantity=D(2), unit_price=D("19.90"), net_amount=D(0))
+    built = build_invoice(sale(lines=(line(), gift, promo)), NOW)
+    assert built.left_out == ("REGALO",)
+    skus = [item["product"]["sku"] for item in built.body["items"]]
+    assert skus == ["CAFE-250", "PROMO"]
+    [_, promo_body] = built.body["items"]
+    assert (promo_body["product"]["price"], promo_body["discount"]) == (19.9, 39.8)
+    assert (promo_body["product"]["taxability"], promo_body["product"]["taxes"]) == ("01", [])
+    assert sat_total(built.body) == D("185.60")

@@ -123,3 +123,35 @@ def test_keys_and_rfcs_take_ascii_digits_only(bad):
     assert not valid_unit_key("H87\n") and valid_unit_key("H87")
     assert has_valid_shape("EKU9003173C9") and not has_valid_shape("EKU9003173C9\n")
     assert not has_valid_shape("EKU９００３１７3C9")
+
+
+@pytest.mark.parametrize(("regime", "rfc_value"), [("628", "EKU9003173C9"), ("629", "GODE561231GR8"),
+                                                   ("630", "GODE561231GR8")])
+def test_the_newer_regimes_are_known(regime, rfc_value):
+    found = receiver_problems(receiver(tax_system=regime, tax_id=rfc_value, cfdi_use="S01"), "X")
+    assert not [p for p in found if p.code.startswith("regime")]
+
+
+@pytest.mark.parametrize("name", ["ACME SAB DE CV", "ACME S.A.S.", "ACME S. de R.L.", "ACME SPR DE RL",
+                                  "ACME S.A.P.I. DE C.V.", "ACME S.C.", "ACME IAP", "ACME S EN C"])
+def test_every_corporate_regime_suffix_is_caught(name):
+    found = receiver_problems(receiver(legal_name=name), "X")
+    assert "legal_name_regime" in [p.code for p in found]
+
+
+@pytest.mark.parametrize("name", ["ESCUELA KEMPER URGATE", "SASTRERIA GOMEZ", "MESAS Y SILLAS", "CASA SAC"])
+def test_names_that_only_look_like_a_suffix_pass(name):
+    assert "legal_name_regime" not in [p.code for p in receiver_problems(receiver(legal_name=name), "X")]
+
+
+def test_a_series_longer_than_25_characters_is_caught():
+    assert "series_too_long" in [p.code for p in sale_problems(sale(series="S" * 26))]
+    assert "series_too_long" not in [p.code for p in sale_problems(sale(series="S" * 25))]
+
+
+def test_a_foreign_receiver_needs_its_country():
+    foreign = receiver(tax_id="XEXX010101000", tax_system="616", cfdi_use="S01", country="")
+    assert "foreign_residence" in [p.code for p in receiver_problems(foreign, "X")]
+    assert receiver_problems(receiver(tax_id="XEXX010101000", tax_system="616", cfdi_use="S01", country="USA"),
+                             "X") == []
+    assert rfc.normalize(" eku-900317 3c9 ") == "EKU9003173C9"

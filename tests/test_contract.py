@@ -154,6 +154,7 @@ def test_the_contract_check_has_teeth():
 
 def built_bodies() -> dict[str, dict]:
     """Bodies our mapping builds, one per situation it handles."""
+    from dataclasses import replace
     from datetime import timedelta
     from decimal import Decimal as D
 
@@ -172,6 +173,8 @@ def built_bodies() -> dict[str, dict]:
         "ieps_and_withholding": sale(lines=(line(taxes=(Tax("IEPS", D("0.08")), Tax("IVA", D("0.16")),
                                                         Tax("ISR", D("0.0125"), withholding=True))),)),
         "no_object": sale(lines=(line(taxes=(), taxability="01"),)),
+        "gift_and_full_discount": sale(lines=(line(), line(item_code="G", unit_price=D(0), net_amount=D(0)),
+                                              line(item_code="P", unit_price=D("19.90"), net_amount=D(0)))),
         "public": sale(receiver=public),
         "foreign_usd": sale(receiver=foreign, currency="USD", exchange_rate=D("17.25")),
         "ppd": sale(payments=(Payment("01", D(100)),), outstanding_amount=D("85.60"), change_amount=D(0)),
@@ -193,6 +196,14 @@ def built_bodies() -> dict[str, dict]:
     ppd = DeferredSale("S-1", uuid, NOW - td(days=9), D("185.60"), (line(),), paid=D(50), installments=1)
     bodies["payment_complement"] = build_payment_complement(
         sale().receiver, Received("03", NOW, D(100), reference="SPEI-1"), [(ppd, D(100))], "06600")
+    untaxed = DeferredSale("S-2", uuid, NOW - td(days=2), D(100), (line(taxes=(), taxability="01"),))
+    bodies["payment_complement_foreign_untaxed"] = build_payment_complement(
+        foreign, Received("03", NOW, D(100)), [(untaxed, D(100))], "06600")
+    for regime, rfc_value in (("605", "GODE561231GR8"), ("601", "EKU9003173C9")):
+        bodies[f"credit_note_{regime}"] = build_credit_note(
+            sale(receiver=replace(sale().receiver, tax_system=regime, tax_id=rfc_value, cfdi_use="S01"),
+                 lines=(line(quantity=D(-1), net_amount=D("-80.00")),), payments=(Payment("01", D("-92.80")),)),
+            uuid, NOW).body
     return bodies
 
 

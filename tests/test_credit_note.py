@@ -10,7 +10,7 @@ from mexico_localization.cfdi.mapping import build_invoice
 from mexico_localization.cfdi.model import Payment, Receiver
 from mexico_localization.cfdi.problems import CfdiDataError
 from mexico_localization.testing.totals import sat_total
-from tests.cfdi_samples import NOW, line, sale
+from tests.cfdi_samples import NOW, line, receiver, sale
 
 UUID = "5FB2822E-396D-4725-8521-CDC4BDD20CCF"
 
@@ -59,3 +59,18 @@ def test_a_substitute_carries_relation_04_to_the_cfdi_it_replaces():
     built = as_substitute(build_invoice(sale(), NOW), UUID)
     assert built.body["related_documents"] == [{"relationship": "04", "documents": [UUID]}]
     assert built.body["type"] == "I" and sat_total(built.body) == D("185.60")
+
+
+@pytest.mark.parametrize(("regime", "use"), [
+    ("601", "G02"), ("612", "G02"), ("626", "G02"),
+    ("605", "S01"), ("607", "S01"), ("608", "S01"), ("610", "S01"), ("611", "S01"), ("614", "S01"),
+    ("615", "S01"), ("616", "S01"),
+])
+def test_a_credit_note_uses_g02_only_where_the_receivers_regime_allows_it(regime, use):
+    """c_UsoCFDI: G02 admits the business regimes only; S01 admits every regime."""
+    persona_rfc = "EKU9003173C9" if regime in ("601", "626") else "GODE561231GR8"
+    sale_return = sale(receiver=receiver(tax_system=regime, tax_id=persona_rfc, cfdi_use="S01"),
+                       lines=(line(quantity=D(-1), net_amount=D("-80.00")),), grand_total=D("-92.80"),
+                       payments=(), change_amount=D(0))
+    body = build_credit_note(sale_return, UUID, NOW, refund=(Payment("01", D("92.80")),)).body
+    assert body["use"] == use

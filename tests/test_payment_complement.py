@@ -95,3 +95,25 @@ def test_allocation_never_exceeds_a_balance_and_accounts_for_every_peso(totals, 
     assert all(0 < a <= s.balance for s, a in allocations)
     assert sum(a for _, a in allocations) + left == amount
     assert left == 0 or sum(a for _, a in allocations) == sum(totals)
+
+
+def test_a_foreign_customers_complement_carries_the_same_receiver_as_its_invoice():
+    """Anexo 20, Receptor: XEXX010101000 with the residence and the foreign tax id, the place of issue's zip."""
+    from mexico_localization.cfdi.mapping import customer_body
+    from mexico_localization.cfdi.model import Receiver
+
+    foreign = Receiver("ACME INC", "XEXX010101000", "616", "", "S01", country="USA", foreign_tax_id="12-3456789")
+    paid = Received("03", NOW, D(500))
+    body = build_payment_complement(foreign, paid, [(deferred(), D(500))], "06600")
+    assert body["customer"] == customer_body(foreign, "06600")
+    assert body["customer"]["address"] == {"zip": "06600", "country": "USA"}
+    assert body["customer"]["tax_id"] == "12-3456789"
+
+
+def test_a_related_document_without_taxes_still_carries_its_taxes_list():
+    """The spec marks a related document's taxes required: a sale of no tax object sends it empty."""
+    untaxed = DeferredSale("S-0", U1, NOW - timedelta(days=3), D(100),
+                           (line(quantity=D(1), unit_price=D(100), net_amount=D(100), taxes=(), taxability="01"),))
+    body = build_payment_complement(receiver(), Received("03", NOW, D(100)), [(untaxed, D(100))], "06600")
+    [document] = body["complements"][0]["data"][0]["related_documents"]
+    assert (document["taxability"], document["taxes"]) == ("01", [])

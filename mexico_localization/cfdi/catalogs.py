@@ -52,6 +52,10 @@ REGIMES = _regimes(
     ("625", "Régimen de las Actividades Empresariales con ingresos a través de Plataformas Tecnológicas",
      True, False),
     ("626", "Régimen Simplificado de Confianza", True, True),
+    # Added to c_RegimenFiscal after 2022 (Anexo 20's catalog, current version).
+    ("628", "Hidrocarburos", False, True),
+    ("629", "De los Regímenes Fiscales Preferentes y de las Empresas Multinacionales", True, False),
+    ("630", "Enajenación de acciones en bolsa de valores", True, False),
 )
 
 _BUSINESS = frozenset({"601", "603", "606", "612", "620", "621", "622", "623", "624", "625", "626"})

@@ -3,8 +3,8 @@ corrected sale a substitute CFDI: the relations SAT expects (c_TipoRelacion), bu
 ingreso mapping so amounts, taxes and the receiver follow the same rules.
 
 - Return of merchandise: type E, relation 03 ("Devolución de mercancía sobre facturas o traslados
-  previos") to the original's UUID (the global's UUID for a walk-in ticket), PUE, use G02
-  (S01 for a receiver in regime 616, which G02 does not admit), the payment form of the refund.
+  previos") to the original's UUID (the global's UUID for a walk-in ticket), PUE, use G02 where
+  c_UsoCFDI admits it for the receiver's regime, else S01, the payment form of the refund.
 - Substitution: the new CFDI carries relation 04 ("Sustitución de los CFDI previos") to the UUID
   it replaces; the old one is then cancelled with motive 01 naming the new one.
 """
@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
+from mexico_localization.cfdi.catalogs import CFDI_USES
 from mexico_localization.cfdi.mapping import BuiltInvoice, build_invoice
 from mexico_localization.cfdi.model import Line, Payment, Sale
 
@@ -22,7 +23,15 @@ RETURN_RELATION = "03"
 SUBSTITUTION_RELATION = "04"
 CREDIT_NOTE_USE = "G02"          # Devoluciones, descuentos o bonificaciones
 NO_TAX_EFFECT_USE = "S01"        # the only use regime 616 (público en general, foreign) admits besides CP01
-USER_MOTIVES = ("02", "03", "04")  # 01 only through a substitution (Re-issue CFDI)
+# A person cancels with 02 or 03. 01 only through a substitution (Re-issue CFDI); 04 ("operación
+# nominativa relacionada en una factura global") only for a global, when a ticket gets its own CFDI.
+USER_MOTIVES = ("02", "03")
+
+
+def credit_note_use(regime: str) -> str:
+    """G02 where c_UsoCFDI allows it for the receiver's regime, else S01 (allowed for every regime): a
+    receiver in regime 605, 607, 608, 610, 611, 614, 615 or 616 may not receive G02."""
+    return CREDIT_NOTE_USE if regime in CFDI_USES[CREDIT_NOTE_USE].regimes else NO_TAX_EFFECT_USE
 
 
 def positive(line: Line) -> Line:
@@ -36,7 +45,7 @@ def build_credit_note(sale_return: Sale, related_uuid: str, now: datetime,
     """The egreso for a return, or CfdiDataError listing every problem. `refund`: how the money went
     back when the return itself records no payment (the original sale's payments)."""
     receiver = sale_return.receiver
-    use = NO_TAX_EFFECT_USE if receiver.tax_system == "616" else CREDIT_NOTE_USE
+    use = credit_note_use(receiver.tax_system)
     payments = tuple(replace(p, amount=abs(p.amount)) for p in sale_return.payments if p.amount) or refund
     sale = replace(sale_return, receiver=replace(receiver, cfdi_use=use), payments=payments,
                    lines=tuple(positive(line) for line in sale_return.lines),
@@ -45,11 +54,11 @@ def build_credit_note(sale_return: Sale, related_uuid: str, now: datetime,
     built = build_invoice(sale, now)
     body = {**built.body, "type": "E", "payment_method": "PUE",
             "related_documents": [{"relationship": RETURN_RELATION, "documents": [related_uuid]}]}
-    return BuiltInvoice(body, built.late_stamp)
+    return BuiltInvoice(body, built.late_stamp, built.left_out)
 
 
 def as_substitute(built: BuiltInvoice, replaced_uuid: str) -> BuiltInvoice:
     """The same CFDI, related to the one it replaces (Re-issue CFDI)."""
     related = [*built.body.get("related_documents", []),
                {"relationship": SUBSTITUTION_RELATION, "documents": [replaced_uuid]}]
-    return BuiltInvoice({**built.body, "related_documents": related}, built.late_stamp)
+    return BuiltInvoice({**built.body, "related_documents": related}, built.late_stamp, built.left_out)

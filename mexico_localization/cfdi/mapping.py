@@ -4,13 +4,13 @@ net of change, PUE/PPD, the 70-hour date rule and the place of issue."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING
 from typing import Any
 
 from mexico_localization.cfdi.catalogs import PUBLIC_NAME
-from mexico_localization.cfdi.model import Line, Sale, Tax
+from mexico_localization.cfdi.model import Line, Receiver, Sale, Tax
 from mexico_localization.cfdi.money import MICRO, as_number, micros
 from mexico_localization.cfdi.payment_form import dominant_form
 from mexico_localization.cfdi.problems import CfdiDataError
@@ -23,6 +23,7 @@ MAX_DATE_AGE = timedelta(hours=70)  # FacturaAPI refuses dates older than 72 h; 
 class BuiltInvoice:
     body: dict[str, Any]
     late_stamp: bool          # posting date too old to send: FacturaAPI dates the CFDI now
+    left_out: tuple[str, ...] = ()  # free items (price 0): SAT admits no concept without a unit value
 
 
 def build_invoice(sale: Sale, now: datetime, customer: str = "") -> BuiltInvoice:
@@ -31,25 +32,14 @@ def build_invoice(sale: Sale, now: datetime, customer: str = "") -> BuiltInvoice
     if problems:
         raise CfdiDataError(problems)
     receiver = sale.receiver
-    customer_body: dict[str, Any] = {
-        "legal_name": PUBLIC_NAME if receiver.is_public else receiver.legal_name.strip(),
-        "tax_id": receiver.tax_id.strip().upper(),
-        "tax_system": receiver.tax_system,
-        "address": {"zip": sale.expedition_zip if receiver.is_public else receiver.zip},
-    }
-    if receiver.country != "MEX":
-        customer_body["address"] = {"zip": sale.expedition_zip, "country": receiver.country}
-        customer_body["tax_id"] = receiver.foreign_tax_id or ""
-    if receiver.email:
-        customer_body["email"] = receiver.email
     ppd = sale.outstanding_amount > 0
     body: dict[str, Any] = {
         "type": "I",
-        "customer": customer_body,
+        "customer": customer_body(receiver, sale.expedition_zip),
         "use": receiver.cfdi_use,
         "payment_form": "99" if ppd else dominant_form([(sale.payments, sale.change_amount)]),
         "payment_method": "PPD" if ppd else "PUE",
-        "items": [concept(line) for line in sale.lines],
+        "items": [concept(line) for line in sale.lines if not free(line)],
         "address": {"zip": sale.expedition_zip},
     }
     if sale.currency != "MXN":
@@ -61,11 +51,39 @@ def build_invoice(sale: Sale, now: datetime, customer: str = "") -> BuiltInvoice
     late = now - sale.posting > MAX_DATE_AGE
     if not late:
         body["date"] = sale.posting.isoformat(timespec="seconds")
-    return BuiltInvoice(body, late)
+    return BuiltInvoice(body, late, tuple(line.item_code for line in sale.lines if free(line)))
+
+
+def free(line: Line) -> bool:
+    """An item given away (price and amount 0). Anexo 20 (Concepto, ValorUnitario) wants a unit value
+    above zero: it cannot be a concept, so it is left out of the CFDI and noted on its record."""
+    return line.unit_price == 0 and line.net_amount == 0
+
+
+def customer_body(receiver: Receiver, expedition_zip: str) -> dict[str, Any]:
+    """The receptor as FacturaAPI takes it, for every CFDI type (Anexo 20, Receptor): público en
+    general and foreign receivers are domiciled at the place of issue; a foreign one is sent with its
+    country and its own tax id (FacturaAPI writes XEXX010101000 and NumRegIdTrib from them)."""
+    body: dict[str, Any] = {
+        "legal_name": PUBLIC_NAME if receiver.is_public else receiver.legal_name.strip(),
+        "tax_id": receiver.tax_id.strip().upper(),
+        "tax_system": receiver.tax_system,
+        "address": {"zip": expedition_zip if receiver.is_public else receiver.zip},
+    }
+    if receiver.country != "MEX":
+        body["address"] = {"zip": expedition_zip, "country": receiver.country}
+        body["tax_id"] = receiver.foreign_tax_id or ""
+    if receiver.email:
+        body["email"] = receiver.email
+    return body
 
 
 def concept(line: Line) -> dict[str, Any]:
-    """One CFDI concept: unit price before discount, the line's total discount, explicit taxes."""
+    """One CFDI concept: unit price before discount, the line's total discount, explicit taxes. A line
+    discounted to zero keeps its price and carries the whole discount; with no base left for a tax
+    (Anexo 20: Base above zero), it is no tax object (ObjetoImp 01)."""
+    if line.net_amount == 0 and line.taxability != "01":
+        line = replace(line, taxes=(), taxability="01")
     price = micros(line.unit_price)
     if micros(line.quantity * price) < line.net_amount:
         # The price already carries every discount (or rounding put the net above it): send the net unit

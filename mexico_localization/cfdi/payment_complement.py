@@ -17,8 +17,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from mexico_localization.cfdi.catalogs import PAYMENT_FORMS, PUBLIC_NAME
-from mexico_localization.cfdi.mapping import tax_body
+from mexico_localization.cfdi.catalogs import PAYMENT_FORMS
+from mexico_localization.cfdi.mapping import customer_body, tax_body
 from mexico_localization.cfdi.model import Line, Receiver, Tax
 from mexico_localization.cfdi.money import as_number, cents, micros
 from mexico_localization.cfdi.problems import CfdiDataError, problem
@@ -94,9 +94,7 @@ def related_document(sale: DeferredSale, amount: Decimal) -> dict[str, Any]:
     taxability, taxes = paid_taxes(sale, amount)
     document: dict[str, Any] = {"uuid": sale.uuid, "amount": as_number(cents(amount)),
                                 "installment": sale.installments + 1, "last_balance": as_number(cents(sale.balance)),
-                                "taxability": taxability}
-    if taxes:
-        document["taxes"] = taxes
+                                "taxability": taxability, "taxes": taxes}  # required by the spec, even empty
     return document
 
 
@@ -125,10 +123,5 @@ def build_payment_complement(receiver: Receiver, payment: Received, allocations:
         data["currency"], data["exchange"] = payment.currency, as_number(payment.exchange_rate)
     if payment.reference:
         data["numOperacion"] = payment.reference[:100]
-    customer: dict[str, Any] = {"legal_name": PUBLIC_NAME if receiver.is_public else receiver.legal_name.strip(),
-                                "tax_id": receiver.tax_id, "tax_system": receiver.tax_system,
-                                "address": {"zip": expedition_zip if receiver.is_public else receiver.zip}}
-    if receiver.email:
-        customer["email"] = receiver.email
-    return {"type": "P", "customer": customer, "complements": [{"type": "pago", "data": [data]}],
-            "address": {"zip": expedition_zip}}
+    return {"type": "P", "customer": customer_body(receiver, expedition_zip),
+            "complements": [{"type": "pago", "data": [data]}], "address": {"zip": expedition_zip}}

@@ -51,6 +51,8 @@ T = {
     "zip_missing": "The customer {customer} has no fiscal zip code (5 digits, as on the Constancia).",
     "public_rules": "A sale to público en general is issued to RFC XAXX010101000, regime 616 and use S01.",
     "foreign_rules": "A foreign customer ({customer}) is issued with regime 616 and use S01.",
+    "foreign_residence": "{customer} has the foreign RFC XEXX010101000: fill in its Fiscal Residence (the country, "
+                         "ISO alpha-3, e.g. USA) and its Foreign Tax ID on the Customer.",
     "expedition_zip": "The POS Profile has no place of issue: set its 5-digit Expedition Zip.",
     "product_key": "Item {item} has no valid SAT product key (8 digits, c_ClaveProdServ): set it on the Item or "
                    "its Item Group.",
@@ -71,6 +73,8 @@ T = {
     "complement_over_balance": "The payment applies {amount} to {sale}, whose CFDI balance is only {balance}.",
     "global_too_many": "The global CFDI would have {count} concepts; FacturaAPI accepts {limit}: lower Tickets per "
                        "Global CFDI in E Invoice Setting and issue it again.",
+    "series_too_long": "The CFDI Series \"{series}\" of this till is longer than SAT's {limit} characters: shorten it "
+                       "on the POS Profile.",
     "global_empty": "The global CFDI has no ticket with an amount left to invoice (all were returned).",
     "global_cancelled_ticket": "Ticket {ticket} was cancelled in ERPNext while this global CFDI held it: a sale "
                                "that did not happen cannot be declared. Ask for its removal from the global (or "

@@ -14,8 +14,17 @@ from mexico_localization.cfdi.problems import Problem, problem
 ZIP_PATTERN = re.compile(r"[0-9]{5}")
 _PRODUCT_KEY = re.compile(r"[0-9]{8}")
 _UNIT_KEY = re.compile(r"[A-Z0-9]{1,3}")
-_REGIME_SUFFIX = re.compile(r"\b(S\.?\s?A\.?|S\.?\s?DE\s?R\.?\s?L\.?|S\.?\s?C\.?|A\.?\s?C\.?|S\.?\s?A\.?\s?P\.?\s?I\.?)"
-                            r"(\s+DE\s+C\.?\s?V\.?)?\.?\s*$", re.IGNORECASE)
+# The corporate regime SAT's Constancia leaves out of a legal name (Anexo 20, Nombre of the receptor):
+# S.A., S.A.B., S.A.P.I., S.A.S., S. de R.L., S. en C., S.C., S.P.R., A.C., I.A.P. and their "de C.V.",
+# "de R.L." or "de R.I." endings, with or without dots and spaces.
+_D, _S = r"\.?\s*", r"\s+"
+_FORMS = [f"S{_D}A{_D}B", f"S{_D}A{_D}P{_D}I", f"S{_D}A{_D}S", f"S{_D}A", f"S{_D}DE{_S}R{_D}L",
+          f"S{_D}EN{_S}C(?:{_D}POR{_S}A)?", f"S{_D}C{_D}(?:L|P)?", f"S{_D}P{_D}R", f"A{_D}C", f"I{_D}A{_D}P",
+          f"S{_D}C{_D}S"]
+_REGIME_SUFFIX = re.compile(rf"(?:^|[\s,])(?:{'|'.join(_FORMS)}){_D}(?:DE{_S}(?:C{_D}V|R{_D}[LI]|R{_D}S)){_D}?\s*$"
+                            rf"|(?:^|[\s,])(?:{'|'.join(_FORMS)}){_D}\s*$", re.IGNORECASE)
+_COUNTRY = re.compile(r"[A-Z]{3}")  # ResidenciaFiscal: c_Pais, ISO 3166-1 alpha-3
+MAX_SERIES = 25  # Serie: up to 25 characters (Anexo 20)
 IVA_RATES = (Decimal("0.16"), Decimal("0.08"), Decimal("0"))
 
 
@@ -33,8 +42,11 @@ def receiver_problems(receiver: Receiver, customer: str) -> list[Problem]:
         return [] if (receiver.tax_id, receiver.tax_system, receiver.cfdi_use) == (PUBLIC_RFC, "616", "S01") \
             else [problem("public_rules")]
     if receiver.country != "MEX":
-        return [] if (receiver.tax_system, receiver.cfdi_use) == ("616", "S01") \
+        found = [] if (receiver.tax_system, receiver.cfdi_use) == ("616", "S01") \
             else [problem("foreign_rules", customer=customer)]
+        if not _COUNTRY.fullmatch(receiver.country or ""):
+            found.append(problem("foreign_residence", customer=customer))
+        return found
     found: list[Problem] = []
     tax_id = rfc_rules.normalize(receiver.tax_id)
     persona = rfc_rules.persona(tax_id)
@@ -104,6 +116,8 @@ def sale_problems(sale: Sale, customer: str = "") -> list[Problem]:
     found = receiver_problems(sale.receiver, customer or sale.receiver.legal_name)
     if not ZIP_PATTERN.fullmatch(sale.expedition_zip or ""):
         found.append(problem("expedition_zip"))
+    if len(sale.series or "") > MAX_SERIES:
+        found.append(problem("series_too_long", series=sale.series, limit=MAX_SERIES))
     if not sale.lines:
         found.append(problem("no_lines"))
     for line in sale.lines:

@@ -11,6 +11,7 @@ from mexico_localization.cfdi.credit_note import USER_MOTIVES
 from mexico_localization.cfdi.states import CfdiState
 from mexico_localization.cfdi.validation import blocking, receiver_problems
 from mexico_localization.einvoice.gather import is_public, receiver_from_customer
+from mexico_localization.einvoice.kinds import global_invoice
 from mexico_localization.einvoice.kinds.substitute import substitute_row
 from mexico_localization.einvoice.messages import translate
 from mexico_localization.einvoice.operations import audit, bulk, review, walk_in
@@ -59,15 +60,40 @@ def request_nominative(invoice: str, customer: str) -> dict[str, Any]:
 
 @frappe.whitelist(methods=["POST"])
 def cancel_cfdi(cfdi: str, motive: str) -> dict[str, Any]:
-    """Cancels a stamped CFDI at FacturaAPI with SAT motive 02, 03 or 04, in the background."""
+    """Cancels a stamped CFDI at FacturaAPI with SAT motive 02 or 03, in the background. A global CFDI
+    is never left cancelled with its tickets uncovered: it is re-issued (Re-issue Global CFDI)."""
     require_manager()
-    if motive not in USER_MOTIVES:
-        frappe.throw(_("Choose motive 02, 03 or 04. Motive 01 (errors, with a substitute) is done by Re-issue CFDI, "
-                       "which stamps the substitute first."), title=_("Cancellation motive"))
     if not frappe.db.exists("CFDI", cfdi):
         frappe.throw(_("CFDI {0} not found.").format(cfdi), frappe.DoesNotExistError)
+    if frappe.db.get_value("CFDI", cfdi, "is_global"):
+        frappe.throw(_("A global CFDI covers its tickets: it is replaced, not cancelled. Use Re-issue Global CFDI "
+                       "(the new global is stamped first, then this one is cancelled with motive 01); a ticket "
+                       "that needs its own CFDI takes Request nominative CFDI (motive 04)."),
+                     title=_("Global CFDI"))
+    if motive not in USER_MOTIVES:
+        frappe.throw(_("Choose motive 02 or 03. Motive 01 (errors, with a substitute) is done by Re-issue CFDI, "
+                       "which stamps the substitute first; motive 04 belongs to a global CFDI whose ticket got its "
+                       "own CFDI."), title=_("Cancellation motive"))
     request_cancellation(cfdi, motive)
     return {"cfdi": cfdi, "status": frappe.db.get_value("CFDI", cfdi, "status")}
+
+
+@frappe.whitelist(methods=["POST"])
+def reissue_global(cfdi: str) -> dict[str, Any]:
+    """A stamped global replaced by a new one over the same tickets (relation 04), which once stamped
+    cancels it with motive 01 naming it."""
+    require_manager()
+    if not get_settings().enable_cancellation:
+        frappe.throw(_("Re-issuing cancels the current CFDI, and Enable Cancellation is off in E Invoice Setting."),
+                     title=_("Cancellation disabled"))
+    old = frappe.get_doc("CFDI", cfdi)
+    if not old.is_global or old.status != CfdiState.STAMPED.value or old.substituted_by:
+        frappe.throw(_("Only a stamped global CFDI that has not been replaced yet can be re-issued."),
+                     title=_("Nothing to re-issue"))
+    new = global_invoice.replacement(old)
+    if not new:
+        frappe.throw(_("The global CFDI {0} holds no ticket any more.").format(cfdi))
+    return {"cfdi": new, "status": CfdiState.QUEUED.value}
 
 
 @frappe.whitelist(methods=["POST"])

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import frappe
 from frappe.utils import get_datetime, get_system_timezone
 
-from mexico_localization.cfdi import catalogs
+from mexico_localization.cfdi import catalogs, rfc
 from mexico_localization.cfdi.global_cfdi import Ticket
 from mexico_localization.cfdi.model import Line, Payment, Receiver, Sale, Tax
 from mexico_localization.cfdi.money import dec
@@ -124,28 +124,40 @@ def posting_datetime(posting_date, posting_time) -> datetime:
 
 
 def is_public(customer: str, profile=None) -> bool:
-    """Walk-in: the POS Profile's default customer, or a customer marked Público en General."""
+    """Walk-in: the POS Profile's default customer, a customer marked Público en General, or one whose
+    RFC is the generic XAXX010101000 (its sales are público en general's, whatever else it says)."""
     if profile is not None and profile.get("customer") == customer:
         return True
-    return bool(lookup("Customer", customer, "mx_is_public"))
+    values = lookup("Customer", customer, ["mx_is_public", "tax_id"]) or {}
+    return bool(values.get("mx_is_public")) or rfc.normalize(values.get("tax_id")) == catalogs.PUBLIC_RFC
 
 
 def receiver_for(customer: str, profile=None) -> Receiver:
     if is_public(customer, profile):
-        return Receiver(catalogs.PUBLIC_NAME, catalogs.PUBLIC_RFC, "616", "", "S01", is_public=True)
+        return PUBLIC_RECEIVER
     return receiver_from_customer(lookup("Customer", customer, "*"))
 
 
+PUBLIC_RECEIVER = Receiver(catalogs.PUBLIC_NAME, catalogs.PUBLIC_RFC, "616", "", "S01", is_public=True)
+
+
 def receiver_from_customer(doc) -> Receiver:
-    """A nominative receiver from a Customer document (saved or being saved)."""
+    """A receiver from a Customer document (saved or being saved). The generic RFCs decide by
+    themselves (Anexo 20, Receptor): XAXX010101000 is público en general (616, S01, the place of
+    issue's zip); XEXX010101000, like a fiscal residence abroad, is a foreign receiver (616, S01, its
+    country and foreign tax id)."""
     email = doc.get("mx_cfdi_email") or _primary_email(doc)
     residence = (doc.get("mx_fiscal_residence") or "").strip().upper()
-    if residence and residence != "MEX":
+    tax_id = rfc.normalize(doc.tax_id)
+    if tax_id == catalogs.PUBLIC_RFC:
+        return PUBLIC_RECEIVER
+    if (residence and residence != "MEX") or tax_id == catalogs.FOREIGN_RFC:
         return Receiver(doc.get("mx_legal_name") or doc.customer_name, catalogs.FOREIGN_RFC, "616", "", "S01",
-                        email, country=residence, foreign_tax_id=doc.get("mx_foreign_tax_id") or None)
+                        email, country=residence if residence != "MEX" else "",
+                        foreign_tax_id=doc.get("mx_foreign_tax_id") or None)
     return Receiver(
         legal_name=(doc.get("mx_legal_name") or doc.customer_name or "").strip(),
-        tax_id=(doc.tax_id or "").strip().upper(),
+        tax_id=tax_id,
         tax_system=doc.get("mx_tax_regime") or "",
         zip=(doc.get("mx_fiscal_zip") or "").strip(),
         cfdi_use=doc.get("mx_cfdi_use") or "",

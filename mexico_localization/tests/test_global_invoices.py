@@ -184,3 +184,29 @@ class TestGlobalInvoices(StampingTestCase):
         mirror = self.mirror(walk_in)
         self.assertEqual(mirror.mx_cfdi_status, "Failed")
         self.assertIn("Expedition Zip", mirror.mx_cfdi_message)
+
+    def test_a_global_is_replaced_never_left_cancelled_with_its_tickets_uncovered(self):
+        self.emulator.config.cancellation = "accepted"
+        tickets = [self.ticket(), self.ticket()]
+        old = self.issue()
+        stamp(old)
+        with self.assertRaises(frappe.ValidationError) as refused:
+            api.cancel_cfdi(old, "02")
+        self.assertIn("Re-issue Global CFDI", str(refused.exception))
+        new = api.reissue_global(old)["cfdi"]
+        frappe.db.commit()
+        self.assertEqual(frappe.db.get_value("CFDI", old, "status"), "Stamped", "valid until replaced")
+        stamp(new)
+        replacement = frappe.get_doc("CFDI", new)
+        self.assertEqual(replacement.status, "Stamped", replacement.last_error)
+        old_uuid = frappe.db.get_value("CFDI", old, "uuid")
+        sent = self.emulator.state.invoices[replacement.facturapi_id]
+        self.assertEqual(sent["related_documents"], [{"relationship": "04", "documents": [old_uuid]}])
+        self.assertEqual({t.pos_invoice for t in replacement.tickets}, {t.name for t in tickets})
+        self.assertEqual(frappe.db.get_value("CFDI", old, ["status", "cancellation_motive", "substitution_uuid"]),
+                         ("Cancel Requested", "01", replacement.uuid))
+        cancel(old)
+        self.assertEqual(frappe.db.get_value("CFDI", old, "status"), "Cancelled")
+        for ticket in tickets:
+            self.assertEqual(frappe.db.get_value("POS Invoice", ticket.name, ["mx_cfdi", "mx_cfdi_status"]),
+                             (new, "Stamped"))

@@ -144,3 +144,47 @@ class TestPipeline(StampingTestCase):
         finally:
             frappe.set_user("Administrator")
         self.assertEqual(frappe.db.get_value("CFDI", row.name, "status"), "Needs Review")
+
+    # --- a pending stamp that FacturaAPI could not recover, or no longer knows -------------------
+
+    def test_a_pending_stamp_that_failed_lets_a_retry_create_a_new_document(self):
+        row = cfdi_of(self.sale(stamped=False))
+        self.emulator.add_fault("create_invoice", "pending", polls=5)
+        stamp(row.name)
+        row.reload()
+        self.assertEqual(row.status, "Pending at PAC")
+        with self.emulator.state.lock:
+            self.emulator.state.invoices[row.facturapi_id]["status"] = "failed"  # the PAC gave up
+        frappe.db.set_value("CFDI", row.name, "next_attempt_at", add_to_date(now_datetime(), seconds=-1))
+        frappe.db.commit()
+        stamp(row.name)
+        row.reload()
+        self.assertEqual((row.status, row.facturapi_id, row.generation), ("Failed", None, 2))
+        api.retry_cfdi(row.reference_name)
+        frappe.db.commit()
+        stamp(row.name)
+        row.reload()
+        self.assertEqual(row.status, "Stamped", row.last_error)
+        self.assertEqual(self.emulator.state.summary()["stamps_per_external_id"], {row.external_id: 1})
+
+    def test_a_pending_stamp_facturapi_no_longer_knows_is_looked_up_then_created(self):
+        row = cfdi_of(self.sale(stamped=False))
+        self.emulator.add_fault("create_invoice", "pending", polls=5)
+        stamp(row.name)
+        row.reload()
+        with self.emulator.state.lock:  # e.g. the key was switched to another environment: it knows neither
+            self.emulator.state.invoices.pop(row.facturapi_id)
+            for key in [k for k, v in self.emulator.state.by_idempotency_key.items() if v == row.facturapi_id]:
+                self.emulator.state.by_idempotency_key.pop(key)
+        frappe.db.set_value("CFDI", row.name, "next_attempt_at", add_to_date(now_datetime(), seconds=-1))
+        frappe.db.commit()
+        stamp(row.name)
+        row.reload()
+        self.assertEqual((row.status, row.facturapi_id, row.needs_reconcile, row.generation), ("Failed", None, 1, 1))
+        api.retry_cfdi(row.reference_name)
+        frappe.db.commit()
+        stamp(row.name)
+        row.reload()
+        self.assertEqual(row.status, "Stamped", row.last_error)
+        operations = [a.operation for a in row.attempts]
+        self.assertIn("search_invoices", operations, "looked up before creating again")

@@ -89,7 +89,12 @@ class TestReturnsAndCancellation(StampingTestCase):
     # --- Cancel CFDI ----------------------------------------------------------------------------
 
     def test_cancel_cfdi_with_each_motive(self):
-        for motive in ("02", "03", "04"):
+        sale = self.sale()
+        with self.assertRaises(frappe.ValidationError) as refused:  # 04 is a global's, for a nominative ticket
+            api.cancel_cfdi(sale.mx_cfdi, "04")
+        self.assertIn("global", str(refused.exception))
+        self.assertEqual(frappe.db.get_value("CFDI", sale.mx_cfdi, "status"), "Stamped")
+        for motive in ("02", "03"):
             sale = self.sale()
             api.cancel_cfdi(sale.mx_cfdi, motive)
             frappe.db.commit()

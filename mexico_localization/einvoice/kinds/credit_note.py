@@ -12,12 +12,15 @@ from datetime import datetime, timezone
 
 import frappe
 from frappe import _
+from frappe.utils import getdate
 
 from mexico_localization.cfdi.credit_note import build_credit_note
+from mexico_localization.cfdi.global_cfdi import DAY, period_of
 from mexico_localization.cfdi.mapping import BuiltInvoice
 from mexico_localization.cfdi.moves import RELEASE_RETURN
 from mexico_localization.cfdi.states import CfdiState
 from mexico_localization.einvoice.gather import load_sale, sale_from_invoice
+from mexico_localization.einvoice.kinds.global_invoice import periodicity
 from mexico_localization.einvoice.pipeline.records import mirror_state
 from mexico_localization.einvoice.pipeline.rows import LIVE_QUEUE, enqueue_stamp, new_row, transition
 
@@ -26,13 +29,20 @@ NOTHING_TO_RELATE = (CfdiState.NOT_APPLICABLE.value, CfdiState.CANCELLED.value)
 
 def return_state(invoice) -> tuple[CfdiState, str]:
     """Where a return's CFDI starts, from the state of the CFDI of the sale it returns."""
-    original = frappe.db.get_value("POS Invoice", invoice.return_against, ["mx_cfdi_status", "mx_cfdi"],
+    original = frappe.db.get_value("POS Invoice", invoice.return_against, ["mx_cfdi_status", "mx_cfdi",
+                                                                           "posting_date"],
                                    as_dict=True) if invoice.return_against else None
     if not original:
         return CfdiState.NOT_APPLICABLE, _("A return without its original sale has no CFDI to relate to.")
     if original.mx_cfdi_status == CfdiState.AWAITING_GLOBAL.value and not original.mx_cfdi:
-        return CfdiState.AWAITING_GLOBAL, _("A return of walk-in sale {0}: netted into its concept in the period's "
-                                            "global CFDI.").format(invoice.return_against)
+        if same_period(original.posting_date, invoice.posting_date):
+            return CfdiState.AWAITING_GLOBAL, _("A return of walk-in sale {0}: netted into its concept in the "
+                                                "period's global CFDI.").format(invoice.return_against)
+        # A global declares its period's operations: a return made later is its own egreso, related to
+        # the global once that is stamped (RMF 2.7.1.21; Guía de llenado del CFDI global).
+        return CfdiState.AWAITING_ORIGINAL, _("A return of walk-in sale {0} made after its period closed: a credit "
+                                              "note related to that period's global CFDI once it is stamped.").format(
+            invoice.return_against)
     status = frappe.db.get_value("CFDI", original.mx_cfdi, "status") if original.mx_cfdi else None
     if not status or status in NOTHING_TO_RELATE:
         return CfdiState.NOT_APPLICABLE, _("The sale {0} has no valid CFDI to relate a credit note to.").format(
@@ -41,6 +51,13 @@ def return_state(invoice) -> tuple[CfdiState, str]:
         return CfdiState.QUEUED, ""
     return CfdiState.AWAITING_ORIGINAL, _("The credit note waits for the CFDI of the sale {0} ({1}).").format(
         invoice.return_against, _(status))
+
+
+def same_period(sold_on, returned_on) -> bool:
+    """Whether a return falls in its walk-in sale's global period (daily when tickets are stamped one
+    by one: a late ticket goes into a daily global)."""
+    word = periodicity() or DAY
+    return period_of(getdate(sold_on), word) == period_of(getdate(returned_on), word)
 
 
 def credit_note_row(invoice, state: CfdiState, queue: str | None = LIVE_QUEUE) -> str:

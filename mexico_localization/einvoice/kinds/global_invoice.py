@@ -13,6 +13,7 @@ from collections import defaultdict
 import frappe
 from frappe.utils import flt, getdate, now_datetime
 
+from mexico_localization.cfdi.credit_note import as_substitute
 from mexico_localization.cfdi.global_cfdi import (
     DAY,
     FORTNIGHT,
@@ -41,7 +42,7 @@ def periodicity(settings=None) -> str | None:
 
 
 def create_global(company: str, zip_: str, period: Period, names: list[str], series: str = "",
-                  previous: str | None = None, first: str | None = None) -> str | None:
+                  previous: str | None = None, first: str | None = None, **extra) -> str | None:
     """Takes the tickets still free (or, re-issuing, still on `previous`) and writes their global's
     row, Queued, in the caller's transaction; the stamp job runs after its commit. None when no
     ticket was free (nothing was written)."""
@@ -50,7 +51,8 @@ def create_global(company: str, zip_: str, period: Period, names: list[str], ser
     frappe.db.sql(f"""update `tabPOS Invoice` set mx_cfdi = %(name)s
                       where name in %(names)s and docstatus = 1 and {holder}""",  # noqa: S608 (fixed text)
                   {"name": name, "names": tuple(names), "previous": previous})
-    taken = frappe.get_all("POS Invoice", filters={"mx_cfdi": name, "is_return": 0}, order_by="posting_date, name",
+    taken = frappe.get_all("POS Invoice", filters={"mx_cfdi": name, "is_return": 0, "docstatus": 1},
+                           order_by="posting_date, name",
                            fields=["name", "posting_date", "base_grand_total", "currency"])
     if not taken:
         return None
@@ -66,15 +68,15 @@ def create_global(company: str, zip_: str, period: Period, names: list[str], ser
     note = (f"Issued after SAT's deadline for this period ({period.deadline()}): the global CFDI is due within "
             f"24 hours after the period closes (RMF 2.7.1.21).") if now_datetime() > period.deadline() else None
     global_row(name, ("Company", company), company, period, zip_, series, tickets,
-               frappe.get_cached_value("Company", company, "default_currency"), review_note=note)
+               frappe.get_cached_value("Company", company, "default_currency"), review_note=note, **extra)
     return name
 
 
 def global_row(name: str, reference: tuple[str, str], company: str, period: Period, zip_: str, series: str,
                tickets: list[dict], currency: str, review_note: str | None = None,
-               queue: str | None = LIVE_QUEUE) -> str:
+               queue: str | None = LIVE_QUEUE, **extra) -> str:
     """A global CFDI's row, Queued, with its tickets; the total is theirs."""
-    return new_row({
+    return new_row({**extra,
         "reference_doctype": reference[0], "reference_name": reference[1], "cfdi_type": "I", "is_global": 1,
         "company": company, "status": CfdiState.QUEUED.value, "currency": currency, "series": series,
         "total": sum(flt(t["amount"]) for t in tickets), "global_periodicity": period.periodicity,
@@ -127,6 +129,18 @@ def reissue_remaining(old) -> str | None:
     return new
 
 
+def replacement(old) -> str | None:
+    """A new global over the tickets `old` still holds, related to it by substitution (04): stamped
+    first, it then has `old` cancelled with motive 01 (a follow-up), so the tickets stay covered."""
+    held = [row.pos_invoice for row in old.tickets if not row.removed_by]
+    if not held:
+        return None
+    period = Period(old.global_periodicity, getdate(old.period_start), getdate(old.period_end))
+    return create_global(old.company, old.expedition_zip, period, held, series=old.series or "", previous=old.name,
+                         first=global_name(old.expedition_zip, period, tag="-S"), substitutes=old.name,
+                         related_uuids=old.uuid)
+
+
 def build(row) -> BuiltInvoice:
     """The tickets the global still holds, with the returns netted into them; a ticket cancelled in
     ERPNext meanwhile is refused with its name, never declared."""
@@ -137,4 +151,7 @@ def build(row) -> BuiltInvoice:
     returns = returns_in(row.name)
     tickets = [ticket_from_invoice(name, returns.get(name, [])) for name in held]
     period = Period(row.global_periodicity, getdate(row.period_start), getdate(row.period_end))
-    return build_global(tickets, period, row.expedition_zip or "", row.series or "")
+    built = build_global(tickets, period, row.expedition_zip or "", row.series or "")
+    if row.substitutes:
+        return as_substitute(built, frappe.db.get_value("CFDI", row.substitutes, "uuid"))
+    return built

@@ -68,6 +68,7 @@ def _connected(result: PingResult, settings) -> dict[str, Any]:
         "served_by_emulator": 1 if result.emulator else 0,
         "organization_legal_name": name,
         "organization_tax_id": rfc,
+        "organization_tax_system": _text(legal.get("tax_system"))[:3],
         "certificate_expires_at": _expiry(certificate),
         "is_production_ready": 1 if org.get("is_production_ready") is True else 0,
         "pending_steps": "\n".join(_steps(org)),

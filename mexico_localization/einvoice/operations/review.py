@@ -10,6 +10,7 @@ from typing import Any
 
 import frappe
 from frappe import _
+from frappe.utils import now_datetime
 
 from mexico_localization.cfdi import followups
 from mexico_localization.cfdi.moves import RESOLVE_REVIEW
@@ -74,5 +75,6 @@ def duplicate_row(row, invoice: dict[str, Any]) -> str:
                     "cfdi_type": row.cfdi_type, "company": row.company, "currency": row.currency,
                     "status": CfdiState.STAMPED.value, "duplicate_of": row.name, "receiver_customer":
                     row.receiver_customer, **invoice_values(invoice, row.total, row.cfdi_type),
+                    "stamp_recorded_at": now_datetime(),  # sealed under today, not FacturaAPI's stamp day
                     "review_note": _("A duplicate of {0}, found when its review was resolved.").format(row.name)},
                    queue=None)

@@ -16,7 +16,7 @@ from mexico_localization.einvoice.kinds.credit_note import convert_to_credit_not
 from mexico_localization.einvoice.kinds.global_invoice import create_global, periodicity, remove_ticket
 from mexico_localization.einvoice.kinds.sale import sale_row
 from mexico_localization.einvoice.settings import get_settings
-from mexico_localization.einvoice.standing import CURRENT_CFDI
+from mexico_localization.einvoice.standing import CURRENT_CFDI, current_cfdis
 
 
 def issue_due_globals(now: datetime | None = None) -> list[str]:
@@ -72,10 +72,9 @@ def request_nominative(invoice, customer: str) -> str:
     the ticket simply leaves the coming global. After: the nominative is stamped first, then (its
     follow-up) the global is cancelled with motive 04 and its other tickets issued again."""
     settings = get_settings()
-    holder = invoice.mx_cfdi
-    if invoice.mx_cfdi_status == CfdiState.AWAITING_GLOBAL.value and not holder:
+    global_row = current_cfdis([invoice.name]).get(invoice.name)  # from the rows, not the sale's fields
+    if global_row is None and invoice.mx_cfdi_status == CfdiState.AWAITING_GLOBAL.value and not invoice.mx_cfdi:
         return _take_out_before_global(invoice, customer)
-    global_row = frappe.db.get_value("CFDI", holder, ["name", "is_global", "status"], as_dict=True) if holder else None
     if not global_row or not global_row.is_global:
         frappe.throw(_("This sale is not waiting for or part of a global CFDI."), title=_("Not a walk-in ticket"))
     if CfdiState(global_row.status) in IN_FLIGHT:

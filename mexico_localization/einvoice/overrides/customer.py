@@ -6,13 +6,18 @@ from __future__ import annotations
 import frappe
 from frappe import _
 
+from mexico_localization.cfdi import rfc
 from mexico_localization.cfdi.validation import receiver_problems
 from mexico_localization.einvoice.gather import receiver_from_customer
 from mexico_localization.einvoice.messages import translate
 
 
 def validate(doc, method: str | None = None) -> None:
-    """Warns (never blocks) about fiscal data the CFDI would reject, once any of it is filled in."""
+    """The RFC is kept as SAT writes it (an RFC typed with hyphens or spaces would be refused); then a
+    warning (never a block) about fiscal data the CFDI would reject, once any of it is filled in."""
+    residence = (doc.get("mx_fiscal_residence") or "").strip().upper()
+    if doc.get("tax_id") and residence in ("", "MEX"):
+        doc.tax_id = rfc.normalize(doc.tax_id)
     if doc.get("mx_is_public") or not (doc.get("mx_tax_regime") or doc.get("mx_cfdi_use") or doc.get("mx_fiscal_zip")):
         return
     found = receiver_problems(receiver_from_customer(doc), doc.customer_name or doc.name)

@@ -37,6 +37,7 @@ def on_submit(payment, method: str | None = None) -> None:
 
 def before_cancel(payment, method: str | None = None) -> None:
     """Cancelling a Payment Entry cancels its complement at SAT (through Cancel CFDI, so gated)."""
+    keep_mirror(payment)
     row = frappe.db.get_value("CFDI", {"reference_doctype": payment.doctype, "reference_name": payment.name,
                                        "cfdi_type": "P"}, ["name", "status"], as_dict=True)
     if not row or row.status in NOTHING_TO_CANCEL:

@@ -15,7 +15,7 @@ from frappe import _
 from mexico_localization.cfdi.problems import Problem, problem
 from mexico_localization.cfdi.states import CfdiState
 from mexico_localization.cfdi.validation import receiver_problems, sale_problems
-from mexico_localization.einvoice.gather import sale_from_invoice
+from mexico_localization.einvoice.gather import is_public, outstanding, profile_of, sale_from_invoice
 from mexico_localization.einvoice.kinds.opening import open_sale_cfdi
 from mexico_localization.einvoice.messages import translate
 from mexico_localization.einvoice.pipeline.records import keep_mirror
@@ -64,7 +64,12 @@ def render(problems: list[Problem]) -> str:
 
 def before_submit(invoice, method: str | None = None) -> None:
     """Writes the sale's CFDI row in this same transaction and queues its job for after the commit
-    (a rolled-back submit queues nothing)."""
+    (a rolled-back submit queues nothing). A walk-in sale must be paid in full: what is still owed
+    needs a PPD CFDI in a customer's name, which the global to público en general cannot be."""
+    if applies(invoice) and is_public(invoice.customer, profile_of(invoice.pos_profile)) and outstanding(invoice) > 0:
+        frappe.throw(_("A sale to Público en General must be paid in full at the till. For a partial payment or "
+                       "layaway, choose the customer with their RFC: the CFDI of a sale paid later (PPD) is issued "
+                       "in their name."), title=_("Walk-in sale not fully paid"))
     opened = open_sale_cfdi(invoice)
     invoice.mx_cfdi_status = opened.state.value
     invoice.mx_cfdi_message = opened.reason
@@ -80,7 +85,9 @@ def before_update_after_submit(invoice, method: str | None = None) -> None:
 
 def before_cancel(invoice, method: str | None = None) -> None:
     """ERPNext's Cancel is refused while a CFDI of the sale is valid or on its way, or a global CFDI
-    not yet cancelled holds it as a ticket (read from the CFDI rows, not from the sale's fields)."""
+    not yet cancelled holds it as a ticket (read from the CFDI rows, not from the sale's fields). A
+    cancel carries no validate: the mirror fields it sends are replaced here too."""
+    keep_mirror(invoice)
     holding = cfdis_holding(invoice.name)
     if invoice.is_return:  # a return netted into a global is part of that global's amounts
         netted = frappe.db.get_value("POS Invoice", invoice.name, "mx_cfdi")

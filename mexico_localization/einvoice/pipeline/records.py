@@ -13,6 +13,7 @@ from typing import Any
 
 import frappe
 
+from mexico_localization.cfdi import followups
 from mexico_localization.cfdi.moves import Move
 from mexico_localization.cfdi.states import CfdiState
 from mexico_localization.einvoice.pipeline.rows import add_child, transition
@@ -140,6 +141,10 @@ def write_call(cfdi: str, log: ExchangeLog, outcome: Outcome) -> bool:
     """One try of the record step, in the caller's transaction."""
     names = log.write()
     values = {**outcome.values, **recorded_times(outcome)}
+    if values.get("pending_followups"):  # added to what may still be due from an earlier outcome
+        due = followups.decode(frappe.db.get_value("CFDI", cfdi, "pending_followups"))
+        values["pending_followups"] = followups.encode(
+            due + [n for n in followups.decode(values["pending_followups"]) if n not in due])
     if "xml_file" in outcome.files:
         values["xml_sha256"] = hashlib.sha256(outcome.files["xml_file"][1]).hexdigest()
     if not transition(cfdi, outcome.move, outcome.to, values, claim=outcome.claim):
@@ -155,7 +160,17 @@ def write_call(cfdi: str, log: ExchangeLog, outcome: Outcome) -> bool:
     if outcome.error is not None:
         error_log(tagged(f"CFDI {cfdi}: {outcome.to.value}", log.tag), outcome.error, "CFDI", cfdi)
     for fieldname, (file_name, content) in outcome.files.items():
-        frappe.db.set_value("CFDI", cfdi, fieldname, attach(cfdi, file_name, content), update_modified=False)
+        # A file that cannot be kept (disk, an attachment limit) never undoes the record of a stamp.
+        frappe.db.savepoint("cfdi_file")
+        try:
+            frappe.db.set_value("CFDI", cfdi, fieldname, attach(cfdi, file_name, content), update_modified=False)
+        except Exception as exc:
+            if _is_transient(exc):
+                raise
+            frappe.db.rollback(save_point="cfdi_file")
+            error_log(f"CFDI {cfdi}: {file_name} could not be attached", exc, "CFDI", cfdi)
+            if fieldname == "xml_file":
+                frappe.db.set_value("CFDI", cfdi, "xml_sha256", None, update_modified=False)
     if outcome.comment:
         comment(cfdi, outcome.comment)
     mirror(frappe.db.get_value("CFDI", cfdi, MIRROR_SOURCE, as_dict=True))
@@ -208,7 +223,11 @@ def keep_mirror(doc) -> None:
     """The mirror fields are the app's alone (it writes them with SQL, never through a save): whatever
     a save by a person, an import or the REST API carries is replaced by what is stored, and a new
     document starts without them."""
-    stored = {} if doc.is_new() else frappe.db.get_value(doc.doctype, doc.name, MIRROR_FIELDS, as_dict=True) or {}
+    if doc.is_new():
+        stored = {}
+    else:  # a locking read: the latest committed values, not this transaction's older snapshot
+        stored = doc.get_doc_before_save() or frappe.db.get_value(doc.doctype, doc.name, MIRROR_FIELDS,
+                                                                 as_dict=True, for_update=True) or {}
     for fieldname in MIRROR_FIELDS:
         doc.set(fieldname, stored.get(fieldname))
 

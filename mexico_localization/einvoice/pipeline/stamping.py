@@ -27,7 +27,7 @@ from mexico_localization.einvoice.pipeline.records import ExchangeLog, Outcome, 
 from mexico_localization.einvoice.pipeline.rows import idempotency_key, new_claim, transition
 from mexico_localization.einvoice.settings import get_settings, make_client, retry_policy
 from mexico_localization.einvoice.timeutil import to_site_time
-from mexico_localization.facturapi import Client, FacturapiError, OutcomeUnknown
+from mexico_localization.facturapi import Client, FacturapiError, NotFoundError, OutcomeUnknown
 
 DUPLICATE = "duplicate"  # the adopt step's answer when FacturaAPI holds several valid CFDIs for one row
 
@@ -93,20 +93,27 @@ def stamp_claimed(cfdi: str, token: str, log: ExchangeLog) -> CfdiState:
     tries = int(row.attempt_count or 0) + 1
     if not row.is_global and frappe.db.get_value(row.reference_doctype, row.reference_name, "docstatus") == 2:
         return settle_cancelled_sale(row, settings, tries, log)
-    try:
-        built = registry.build(row)
-    except CfdiDataError as error:
-        return record_data_error(row, error, tries)
-    if built.body.get("payment_method"):
-        frappe.db.set_value("CFDI", cfdi, "payment_method", built.body["payment_method"], update_modified=False)
     frappe.db.commit()  # no transaction open while FacturaAPI works
     with make_client(settings, on_exchange=log) as client:
-        answer = adopt_or_create(client, row, built)
+        answer = adopt(client, row)
+    built = None
+    if answer is None:  # nothing to adopt: the body is built (and checked) only now, to be created
+        try:
+            built = registry.build(row)
+        except CfdiDataError as error:
+            return record_data_error(row, error, tries, log)
+        if built.body.get("payment_method"):
+            frappe.db.set_value("CFDI", cfdi, "payment_method", built.body["payment_method"], update_modified=False)
+        frappe.db.commit()
+    with make_client(settings, on_exchange=log) as client:
+        if answer is None:
+            answer = create(client, row, built)
         decision = next_action(answer.outcome, tries, now_datetime(), retry_policy(settings), step=answer.step,
                                reconciling=bool(row.needs_reconcile), looked_up=answer.looked_up)
         files = download(client, answer.outcome) if decision.state is CfdiState.STAMPED else {}
-    wants_email = bool(settings.email_cfdi and (built.body.get("customer") or {}).get("email"))
-    return record_try(row, log, answer.outcome, decision, tries, built, files, wants_email)
+    wants_email = bool(settings.email_cfdi and (built.body.get("customer") or {}).get("email")) if built \
+        else bool(settings.email_cfdi and (_object(answer.outcome).get("customer") or {}).get("email"))
+    return record_try(row, log, answer, decision, tries, built, files, wants_email)
 
 
 @dataclass(frozen=True)
@@ -119,27 +126,35 @@ class Answer:
     looked_up: bool = False
 
 
-def adopt_or_create(client: Client, row, built: BuiltInvoice) -> Answer:
-    """A pending CFDI is only ever polled. After an answer was lost, what FacturaAPI holds under the
-    row's External ID is adopted before anything is created; several valid ones go to a person."""
+def adopt(client: Client, row) -> Answer | None:
+    """What FacturaAPI already holds for this row, before anything is built or created: a pending stamp
+    is only ever polled; after an answer was lost, what it holds under the row's External ID is adopted
+    (several valid ones go to a person). None when there is nothing to adopt."""
     if row.facturapi_id and not row.uuid:
         return ask(Step.RETRIEVE, client.retrieve_invoice, row.facturapi_id)
-    looked_up = False
-    if row.needs_reconcile:
-        try:
-            found = [i for i in client.find_by_external_id(row.external_id)
-                     if i.get("type") == row.cfdi_type and i.get("status") in ("valid", "pending")]
-        except FacturapiError as error:
-            return Answer(error, Step.LOOKUP)
-        if len(found) > 1:
-            return Answer({"status": DUPLICATE, "ids": [i["id"] for i in found]}, Step.LOOKUP)
-        if found:
-            return Answer(found[0], Step.LOOKUP)
-        looked_up = True
+    if not row.needs_reconcile:
+        return None
+    try:
+        found = [i for i in client.find_by_external_id(row.external_id)
+                 if i.get("type") == row.cfdi_type and i.get("status") in ("valid", "pending")]
+    except FacturapiError as error:
+        return Answer(error, Step.LOOKUP)
+    if len(found) > 1:
+        return Answer({"status": DUPLICATE, "ids": [i["id"] for i in found]}, Step.LOOKUP)
+    return Answer(found[0], Step.LOOKUP) if found else None
+
+
+def create(client: Client, row, built: BuiltInvoice) -> Answer:
+    """The create, under the row's idempotency key and External ID; `looked_up` tells the policy a
+    look-up owed by this row completed and found nothing first."""
     answer = ask(Step.CREATE, lambda: client.create_invoice(
         built.body, idempotency_key=idempotency_key(row), external_id=row.external_id,
         expedition_zip=built.body.get("address", {}).get("zip")).invoice)
-    return Answer(answer.outcome, Step.CREATE, looked_up)
+    return Answer(answer.outcome, Step.CREATE, bool(row.needs_reconcile))
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def ask(step: Step, call, *args) -> Answer:
@@ -161,9 +176,12 @@ def download(client: Client, invoice: dict[str, Any]) -> dict[str, tuple[str, by
     return files
 
 
-def record_try(row, log: ExchangeLog, outcome, decision: Decision, tries: int, built: BuiltInvoice | None,
+def record_try(row, log: ExchangeLog, answer: Answer, decision: Decision, tries: int, built: BuiltInvoice | None,
                files: dict[str, tuple[str, bytes]], wants_email: bool = False) -> CfdiState:
-    """The try's record: its state and values, and the follow-ups a stamp makes due."""
+    """The try's record: its state and values, and the follow-ups a stamp makes due. A stamp FacturaAPI
+    could not recover, or one it no longer knows, is let go of: the next try creates a new document
+    (after a look-up by External ID, for the one it no longer knows)."""
+    outcome = answer.outcome
     state = decision.state
     values: dict[str, Any] = {"attempt_count": tries, "late_stamp": int(bool(built and built.late_stamp)),
                               "next_attempt_at": decision.at.replace(tzinfo=None) if decision.at else None,
@@ -177,6 +195,13 @@ def record_try(row, log: ExchangeLog, outcome, decision: Decision, tries: int, b
             + ", ".join(outcome["ids"])))
     elif isinstance(outcome, dict):
         values.update(invoice_values(outcome, row.total, row.cfdi_type))
+        if built and built.left_out and state is CfdiState.STAMPED and not values.get("review_note"):
+            values["review_note"] = ("Left out of the CFDI, given away at price 0 (SAT admits no concept without "
+                                     f"a unit value): {', '.join(built.left_out)}.")
+    if isinstance(outcome, dict) and outcome.get("status") == "failed":
+        values["facturapi_id"] = None
+    if answer.step is Step.RETRIEVE and isinstance(outcome, NotFoundError):
+        values.update(facturapi_id=None, needs_reconcile=1)
     if decision.definitive and state is CfdiState.FAILED:
         values["generation"] = int(row.generation or 1) + 1  # a definitive answer: the next try is a new document
     if state is CfdiState.STAMPED:
@@ -205,11 +230,12 @@ def invoice_values(invoice: dict[str, Any], expected_total, cfdi_type: str = "I"
     return values
 
 
-def record_data_error(row, error: CfdiDataError, tries: int) -> CfdiState:
-    """Bad master data: Failed at once, nothing sent; the message says what to fix."""
+def record_data_error(row, error: CfdiDataError, tries: int, log: ExchangeLog) -> CfdiState:
+    """Bad master data: Failed at once, nothing created; the message says what to fix (and a look-up
+    made first is on record)."""
     text = "\n".join(translate(p) for p in error.problems)
     values = {"attempt_count": tries, "last_error_code": "invalid_data", "last_error": text[:1000]}
-    record_cfdi_call(row.name, ExchangeLog(), Outcome(RECORD_STAMP, CfdiState.FAILED, values, claim=row.claim))
+    record_cfdi_call(row.name, log, Outcome(RECORD_STAMP, CfdiState.FAILED, values, claim=row.claim))
     return CfdiState.FAILED
 
 
@@ -222,11 +248,16 @@ def settle_cancelled_sale(row, settings, tries: int, log: ExchangeLog) -> CfdiSt
         with make_client(settings, on_exchange=log) as client:
             try:
                 found = [i for i in client.find_by_external_id(row.external_id)
-                         if i.get("type") == row.cfdi_type and i.get("status") == "valid"]
+                         if i.get("type") == row.cfdi_type and i.get("status") in ("valid", "pending")]
             except FacturapiError as error:
                 decision = next_action(error, tries, now_datetime(), retry_policy(settings), step=Step.LOOKUP,
                                        reconciling=bool(row.needs_reconcile))
-                return record_try(row, log, error, decision, tries, None, {})
+                return record_try(row, log, Answer(error, Step.LOOKUP), decision, tries, None, {})
+    valid = [i for i in found if i.get("status") == "valid"]
+    if found and not valid:  # still being stamped: polled until it is valid, then cancelled (next try)
+        decision = next_action(found[0], tries, now_datetime(), retry_policy(settings))
+        return record_try(row, log, Answer(found[0], Step.LOOKUP), decision, tries, None, {})
+    found = valid
     if not found:
         values = {"attempt_count": tries, "needs_reconcile": 0,
                   "last_error": "The sale was cancelled in ERPNext before its CFDI was stamped."}

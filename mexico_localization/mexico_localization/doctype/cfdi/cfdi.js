@@ -8,6 +8,13 @@ frappe.ui.form.on("CFDI", {
 			frm.add_custom_button(__("Resolve Review"), () => resolve_review(frm));
 		}
 		if (!manager || !["Stamped", "Cancel Rejected"].includes(frm.doc.status)) return;
+		if (frm.doc.is_global) {
+			// A global covers its tickets: it is replaced (motive 01 once the new one is stamped), never just cancelled.
+			if (frm.doc.status === "Stamped" && !frm.doc.substituted_by) {
+				frm.add_custom_button(__("Re-issue Global CFDI"), () => reissue_global(frm));
+			}
+			return;
+		}
 		frm.add_custom_button(__("Cancel CFDI"), () => ask_motive(frm));
 		if (frappe.route_options && frappe.route_options.mx_cancel) {
 			frappe.route_options = null;
@@ -23,7 +30,6 @@ function ask_motive(frm) {
 			options: [
 				{ value: "02", label: __("02 – Issued with errors, no substitute") },
 				{ value: "03", label: __("03 – The operation did not take place") },
-				{ value: "04", label: __("04 – Nominative operation included in a global CFDI") },
 			],
 		}],
 		async ({ motive }) => {
@@ -68,5 +74,21 @@ function resolve_review(frm) {
 		},
 		__("Resolve Review"),
 		__("Resolve"),
+	);
+}
+
+function reissue_global(frm) {
+	frappe.confirm(
+		__("A new global CFDI over the same tickets is stamped first; then this one is cancelled with motive 01, naming it. Continue?"),
+		async () => {
+			const r = await frappe.call({
+				method: "mexico_localization.einvoice.api.reissue_global",
+				type: "POST",
+				args: { cfdi: frm.doc.name },
+				freeze: true,
+			});
+			frappe.show_alert({ message: __("Replacement {0} queued", [r.message.cfdi]), indicator: "orange" });
+			frm.reload_doc();
+		},
 	);
 }

@@ -20,7 +20,13 @@ _KEY_SHAPE = re.compile(r"sk_(test|live|user)_[A-Za-z0-9_\-]{8,}")
 
 
 def _host(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
+    """Where the key goes: scheme, host and port (another port on the same host may be another server)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port or ''}"
 
 
 class EInvoiceSetting(Document):
@@ -31,6 +37,7 @@ class EInvoiceSetting(Document):
         self._guard_server_url()
         self._validate_new_key()
         self._validate_limits()
+        self._validate_periodicity()
         if not cint(self.production_site):
             self.production_since = None
         elif not self.production_since:
@@ -80,13 +87,23 @@ class EInvoiceSetting(Document):
         if not 1 <= self.max_attempts <= 20:
             frappe.throw(_("Attempt Cap must be between 1 and 20."))
 
+    def _validate_periodicity(self) -> None:
+        """Bimonthly globals (periodicity 05) are for issuers in regime 621, Incorporación Fiscal, only
+        (Anexo 20, InformacionGlobal; RMF 2.7.1.21): the last ping tells the issuer's regime."""
+        if self.global_periodicity != "Bimonthly" or self.organization_tax_system == "621":
+            return
+        frappe.throw(_("Bimonthly global CFDIs are only for issuers in regime 621 (Incorporación Fiscal); "
+                       "FacturaAPI's organization is in regime {0}. Choose another periodicity.").format(
+            self.organization_tax_system or _("unknown (press Ping Server first)")), title=_("Global Periodicity"))
+
     def _has_key(self) -> bool:
         typed = self.secret_key or ""
         return bool(typed and set(typed) != {"*"}) or (not self.flags.key_cleared and bool(secret(self)))
 
     def _forget_last_ping(self) -> None:
         for field in ("last_ping_status", "last_ping_at", "key_environment", "organization_legal_name",
-                      "organization_tax_id", "certificate_expires_at", "pending_steps", "last_ping_message"):
+                      "organization_tax_id", "organization_tax_system", "certificate_expires_at", "pending_steps",
+                      "last_ping_message"):
             self.set(field, None)
         self.is_production_ready = 0
         self.served_by_emulator = 0
