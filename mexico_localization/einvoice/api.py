@@ -16,7 +16,7 @@ from mexico_localization.einvoice.kinds.substitute import substitute_row
 from mexico_localization.einvoice.messages import translate
 from mexico_localization.einvoice.operations import audit, bulk, review, walk_in
 from mexico_localization.einvoice.operations import ping as ping_service
-from mexico_localization.einvoice.pipeline.cancellation import request_cancellation
+from mexico_localization.einvoice.pipeline.cancellation import refuse_while_related, request_cancellation
 from mexico_localization.einvoice.pipeline.rows import enqueue_stamp
 from mexico_localization.einvoice.pipeline.stamping import requeue_failed
 from mexico_localization.einvoice.roles import require_manager, require_reader
@@ -90,6 +90,7 @@ def reissue_global(cfdi: str) -> dict[str, Any]:
     if not old.is_global or old.status != CfdiState.STAMPED.value or old.substituted_by:
         frappe.throw(_("Only a stamped global CFDI that has not been replaced yet can be re-issued."),
                      title=_("Nothing to re-issue"))
+    refuse_while_related(old.name)
     new = global_invoice.replacement(old)
     if not new:
         frappe.throw(_("The global CFDI {0} holds no ticket any more.").format(cfdi))
@@ -120,6 +121,7 @@ def reissue_cfdi(invoice: str, customer: str | None = None) -> dict[str, Any]:
     if not old or old.is_global or old.cfdi_type != "I" or old.status != CfdiState.STAMPED.value:
         frappe.throw(_("Only a sale with its own stamped CFDI can be re-issued. A walk-in ticket in a global CFDI "
                        "gets its CFDI with Request nominative CFDI."), title=_("Nothing to re-issue"))
+    refuse_while_related(old.name)  # else the substitute would stand beside an original SAT keeps valid
     customer = customer or old.receiver_customer or None
     if customer:
         require_fiscal_data(frappe.get_doc("Customer", customer))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import frappe
 
-from mexico_localization.cfdi.states import CfdiState
+from mexico_localization.cfdi.states import VALID_AT_SAT, CfdiState
 
 # The sale's own latest CFDI (ingreso or, for a return, egreso; never a duplicate), else the global
 # that holds it as a ticket; for a return netted into a global, that global (its mirror names it, and
@@ -50,3 +50,20 @@ def cfdis_holding(sale: str) -> list[frappe._dict]:
         on g.name = t.parent where t.pos_invoice = %s and ifnull(t.removed_by, '') = '' and g.status in %s""",
                             (sale, tuple(s.value for s in HOLDS_ITS_TICKETS)), as_dict=True)
     return own + holders
+
+
+def valid_relatives(cfdi: str) -> list[frappe._dict]:
+    """The valid CFDIs that relate to `cfdi`: credit notes naming its UUID, and payment complements
+    paying it. SAT refuses to cancel a CFDI while they stand (it would stay valid, and the income be
+    counted twice): they are cancelled first, or the cancellation is not asked for."""
+    uuid = frappe.db.get_value("CFDI", cfdi, "uuid")
+    if not uuid:
+        return []
+    valid = tuple(s.value for s in VALID_AT_SAT)
+    return frappe.db.sql("""
+        select c.name, c.cfdi_type, c.status from `tabCFDI` c
+        where c.name != %(cfdi)s and c.status in %(valid)s and (
+            (c.cfdi_type = 'E' and c.related_uuids like %(uuid)s)
+            or (c.cfdi_type = 'P' and exists (select 1 from `tabCFDI Payment Allocation` a
+                                              where a.parent = c.name and a.related_cfdi = %(cfdi)s)))
+        order by c.creation""", {"cfdi": cfdi, "valid": valid, "uuid": f"%{uuid}%"}, as_dict=True)

@@ -6,8 +6,9 @@ from __future__ import annotations
 import frappe
 from frappe.utils import add_days, nowdate
 
+from mexico_localization.einvoice import api
 from mexico_localization.einvoice.operations.walk_in import issue_due_globals
-from mexico_localization.einvoice.pipeline.jobs import stamp
+from mexico_localization.einvoice.pipeline.jobs import cancel, stamp
 from mexico_localization.tests.pos_fixtures import NOMINATIVE, WALK_IN, pos_invoice, pos_return
 from mexico_localization.tests.stamping_utils import StampingTestCase, cfdi_of
 
@@ -116,3 +117,27 @@ class TestFiscalRules(StampingTestCase):
         self.assertEqual(note.status, "Stamped", note.last_error)
         sent = self.emulator.state.invoices[note.facturapi_id]
         self.assertEqual(sent["related_documents"], [{"relationship": "03", "documents": [global_row.uuid]}])
+
+    def test_a_cfdi_with_a_valid_credit_note_is_neither_cancelled_nor_reissued(self):
+        """SAT refuses to cancel a CFDI while valid CFDIs relate to it: asking anyway would leave both
+        valid (the income counted twice). The credit note is cancelled first."""
+        self.enable(enable_cancellation=1, global_periodicity="Daily")
+        self.emulator.config.cancellation = "accepted"
+        sale = pos_invoice(NOMINATIVE, [("ML-CAFE", 2, 80)], profile=PROFILE)
+        frappe.db.commit()
+        stamp(sale.mx_cfdi)
+        note = cfdi_of(pos_return(frappe.get_doc("POS Invoice", sale.name), 1))
+        stamp(note.name)
+        self.assertEqual(frappe.db.get_value("CFDI", note.name, "status"), "Stamped")
+        for attempt in (lambda: api.cancel_cfdi(sale.mx_cfdi, "02"), lambda: api.reissue_cfdi(sale.name)):
+            with self.assertRaises(frappe.ValidationError) as refused:
+                attempt()
+            self.assertIn(note.name, str(refused.exception))
+            frappe.db.rollback()
+        self.assertEqual(frappe.db.get_value("CFDI", sale.mx_cfdi, "status"), "Stamped")
+        self.assertFalse(frappe.db.exists("CFDI", {"substitutes": sale.mx_cfdi}), "no substitute beside it")
+        api.cancel_cfdi(note.name, "02")
+        frappe.db.commit()
+        cancel(note.name)
+        self.assertEqual(api.cancel_cfdi(sale.mx_cfdi, "02")["status"], "Cancel Requested")
+        frappe.db.commit()

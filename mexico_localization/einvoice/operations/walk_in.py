@@ -15,6 +15,7 @@ from mexico_localization.cfdi.states import IN_FLIGHT, CfdiState
 from mexico_localization.einvoice.kinds.credit_note import convert_to_credit_note
 from mexico_localization.einvoice.kinds.global_invoice import create_global, periodicity, remove_ticket
 from mexico_localization.einvoice.kinds.sale import sale_row
+from mexico_localization.einvoice.pipeline.cancellation import refuse_while_related
 from mexico_localization.einvoice.settings import get_settings
 from mexico_localization.einvoice.standing import CURRENT_CFDI, current_cfdis
 
@@ -90,6 +91,7 @@ def request_nominative(invoice, customer: str) -> str:
                        "cancelling that global (motive 04) and issuing it again without the ticket, and Enable "
                        "Cancellation is off in E Invoice Setting.").format(global_row.name),
                      title=_("Cancellation disabled"))
+    refuse_while_related(global_row.name)  # its credit notes would keep SAT from cancelling it (motive 04)
     name = _queue_nominative(invoice, customer, replaces=global_row.name)
     remove_ticket(global_row.name, invoice.name, name)
     frappe.db.set_value("CFDI", global_row.name, "reissue_remaining", 1, update_modified=False)

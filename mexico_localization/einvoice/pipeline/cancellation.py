@@ -21,6 +21,7 @@ from mexico_localization.cfdi.states import CANCEL_IN_FLIGHT, CfdiState
 from mexico_localization.einvoice.pipeline.records import ExchangeLog, Outcome, record_cfdi_call
 from mexico_localization.einvoice.pipeline.rows import enqueue_cancel, new_claim, transition
 from mexico_localization.einvoice.settings import get_settings, make_client, retry_policy
+from mexico_localization.einvoice.standing import valid_relatives
 from mexico_localization.einvoice.timeutil import to_site_time
 from mexico_localization.facturapi import FacturapiError
 from mexico_localization.facturapi.errors import ConflictError
@@ -36,6 +37,7 @@ def request_cancellation(cfdi: str, motive: str, substitution: str | None = None
     if not get_settings().enable_cancellation:
         frappe.throw(_("Cancellation is disabled: a CFDI Manager can turn on Enable Cancellation in E Invoice "
                        "Setting."), title=_("Cancellation disabled"))
+    refuse_while_related(cfdi)
     # next_attempt_at is a safety net: should the job vanish (Redis flushed), the sweep asks again then.
     requested = transition(cfdi, REQUEST_CANCEL, CfdiState.CANCEL_REQUESTED, {
         "cancellation_motive": motive, "substitution_uuid": substitution, "claimed_at": None,
@@ -47,6 +49,16 @@ def request_cancellation(cfdi: str, motive: str, substitution: str | None = None
     status = frappe.db.get_value("CFDI", cfdi, "status")
     if status not in ON_ITS_WAY:
         frappe.throw(_("CFDI {0} is {1}; only a stamped CFDI can be cancelled.").format(cfdi, _(status or "")))
+
+
+def refuse_while_related(cfdi: str) -> None:
+    """SAT does not cancel a CFDI while valid CFDIs relate to it (credit notes, payment complements):
+    asked anyway, it ends Cancel Rejected with both valid. Refused here, with what to cancel first."""
+    relatives = valid_relatives(cfdi)
+    if relatives:
+        frappe.throw(_("CFDI {0} cannot be cancelled while these CFDIs relate to it and are valid: {1}. Cancel them "
+                       "first (SAT refuses the cancellation otherwise).").format(
+            cfdi, ", ".join(f"{r.name} ({r.cfdi_type})" for r in relatives)), title=_("Related CFDIs"))
 
 
 def claim(cfdi: str) -> str | None:
