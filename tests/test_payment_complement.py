@@ -117,3 +117,15 @@ def test_a_related_document_without_taxes_still_carries_its_taxes_list():
     body = build_payment_complement(receiver(), Received("03", NOW, D(100)), [(untaxed, D(100))], "06600")
     [document] = body["complements"][0]["data"][0]["related_documents"]
     assert (document["taxability"], document["taxes"]) == ("01", [])
+
+
+def test_a_payment_is_dated_at_or_after_the_sales_it_pays_and_never_in_the_future():
+    from mexico_localization.cfdi.payment_complement import payment_time
+
+    sold = datetime(2026, 11, 25, 18, 40, tzinfo=CDMX)
+    noon = datetime(2026, 11, 25, 12, 0, tzinfo=CDMX)
+    later = datetime(2026, 11, 26, 9, 0, tzinfo=CDMX)
+    assert payment_time(noon, later, [sold]) == sold              # paid the same day, after the sale at 18:40
+    assert payment_time(sold, later, [sold]) == sold              # a till payment: the sale's own moment
+    assert payment_time(noon + timedelta(days=1), later, [sold]) == later  # never ahead of now
+    assert payment_time(noon, later, []) == noon

@@ -98,6 +98,12 @@ def related_document(sale: DeferredSale, amount: Decimal) -> dict[str, Any]:
     return document
 
 
+def payment_time(paid_on: datetime, now: datetime, sold_at: Sequence[datetime]) -> datetime:
+    """FechaPago: when the payment was received, never before the sales it pays (a payment cannot
+    precede its invoice) nor in the future (SAT refuses both); a till payment is its sale's moment."""
+    return min(max(paid_on, *sold_at), now) if sold_at else min(paid_on, now)
+
+
 def complement_deadline(paid_on: date) -> date:
     """RMF 2.7.1.35: by the 5th calendar day of the month after the payment."""
     year, month = (paid_on.year + 1, 1) if paid_on.month == 12 else (paid_on.year, paid_on.month + 1)

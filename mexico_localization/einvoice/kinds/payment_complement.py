@@ -10,7 +10,6 @@ the same document.
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 
 import frappe
@@ -23,6 +22,7 @@ from mexico_localization.cfdi.payment_complement import (
     Received,
     allocate,
     build_payment_complement,
+    payment_time,
 )
 from mexico_localization.cfdi.payment_form import dominant_form
 from mexico_localization.cfdi.states import IN_FLIGHT, VALID_AT_SAT, CfdiState
@@ -101,12 +101,14 @@ def build(row) -> BuiltInvoice:
         sale = load_sale(row.reference_name)
         form = dominant_form([(sale_from_invoice(sale).payments, dec(sale.change_amount or 0))])
         payment = frappe._dict(posting_date=sale.posting_date, reference_no="", paid_to_account_currency=sale.currency,
-                               target_exchange_rate=sale.conversion_rate, mx_form=form, mode_of_payment="")
+                               target_exchange_rate=sale.conversion_rate, mx_form=form, mode_of_payment="",
+                               paid_on=posting_datetime(sale.posting_date, sale.posting_time))
     else:
         payment = frappe.db.get_value("Payment Entry", row.reference_name, [
             "mode_of_payment", "posting_date", "reference_no", "paid_to_account_currency", "target_exchange_rate"],
             as_dict=True)
         payment.mx_form = lookup("Mode of Payment", payment.mode_of_payment, "mx_payment_form") or ""
+        payment.paid_on = posting_datetime(payment.posting_date, "12:00:00")  # a Payment Entry has a date only
     first = load_sale(row.payment_allocations[0].pos_invoice)
     original = frappe.db.get_value("CFDI", row.payment_allocations[0].related_cfdi, "receiver_customer")
     receiver = sale_from_invoice(first, original).receiver
@@ -117,16 +119,10 @@ def build(row) -> BuiltInvoice:
         allocations.append((DeferredSale(a.pos_invoice, a.uuid, posting_datetime(sale.posting_date, sale.posting_time),
                                          total, sale_from_invoice(sale).lines, paid=total - dec(a.last_balance),
                                          installments=int(a.installment) - 1), dec(a.amount)))
-    received = Received(payment.mx_form,
-                        _paid_at(payment.posting_date), sum((amount for _s, amount in allocations), Decimal(0)),
+    now = posting_datetime(now_datetime().date(), now_datetime().strftime("%H:%M:%S"))
+    paid_at = payment_time(payment.paid_on, now, [sale.posted for sale, _amount in allocations])
+    received = Received(payment.mx_form, paid_at, sum((amount for _s, amount in allocations), Decimal(0)),
                         payment.paid_to_account_currency or "MXN", dec(payment.target_exchange_rate or 1),
                         payment.reference_no or "", payment.mode_of_payment or "")
     zip_ = (profile_of(first.pos_profile) or {}).get("mx_expedition_zip") or ""
     return BuiltInvoice(build_payment_complement(receiver, received, allocations, zip_), late_stamp=False)
-
-
-def _paid_at(posting_date) -> datetime:
-    """FechaPago: the payment's date at noon, or now when that is still ahead (SAT refuses the future)."""
-    noon = posting_datetime(posting_date, "12:00:00")
-    now = posting_datetime(now_datetime().date(), now_datetime().strftime("%H:%M:%S"))
-    return min(noon, now)
