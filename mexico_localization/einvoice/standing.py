@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import frappe
 
-from mexico_localization.cfdi.states import VALID_AT_SAT, CfdiState
+from mexico_localization.cfdi.states import IN_FLIGHT, VALID_AT_SAT, CfdiState
 
 # The sale's own latest CFDI (ingreso or, for a return, egreso; never a duplicate), else the global
 # that holds it as a ticket; for a return netted into a global, that global (its mirror names it, and
@@ -22,9 +22,8 @@ NETTED = """(select t.parent from `tabCFDI Global Ticket` t where t.pos_invoice 
 CURRENT_CFDI = f"coalesce({OWN}, {HELD})"
 CURRENT_OR_NETTED = f"coalesce({OWN}, {HELD}, {NETTED})"
 
-VALID_OR_COMING = frozenset({CfdiState.QUEUED, CfdiState.STAMPING, CfdiState.RETRYING, CfdiState.PENDING_AT_PAC,
-                             CfdiState.NEEDS_REVIEW, CfdiState.AWAITING_ORIGINAL, CfdiState.STAMPED,
-                             CfdiState.CANCEL_REQUESTED, CfdiState.CANCEL_PENDING, CfdiState.CANCEL_REJECTED})
+# Valid at SAT, on its way there, or possibly there (a person decides).
+VALID_OR_COMING = VALID_AT_SAT | IN_FLIGHT | {CfdiState.NEEDS_REVIEW, CfdiState.AWAITING_ORIGINAL}
 # A global holds its tickets until it is cancelled: a Failed one is retried with them.
 HOLDS_ITS_TICKETS = VALID_OR_COMING | {CfdiState.FAILED}
 
