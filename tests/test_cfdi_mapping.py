@@ -53,9 +53,42 @@ def test_a_price_that_already_carries_the_discount_is_sent_net():
      [{"type": "IVA", "rate": 0.16}, {"type": "ISR", "rate": 0.0125, "withholding": True}]),
     ((), "01", []),
 ])
-def test_tax_situations(taxes, taxability, expected):
-    [item] = body_of(lines=(line(taxes=taxes, taxability=taxability),))["items"]
+def test_tax_situations_for_a_receiver_who_asked_for_ieps_apart(taxes, taxability, expected):
+    [item] = body_of(lines=(line(taxes=taxes, taxability=taxability),),
+                     receiver=receiver(ieps_breakdown=True))["items"]
     assert item["product"]["taxes"] == expected and item["product"]["taxability"] == taxability
+
+
+IEPS8 = Tax("IEPS", D("0.08"))
+
+
+PUBLIC_WHO_ASKS = receiver(legal_name="PUBLICO EN GENERAL", tax_id="XAXX010101000", tax_system="616", zip="",
+                           cfdi_use="S01", is_public=True, ieps_breakdown=True)
+
+
+@pytest.mark.parametrize("who", [receiver(), PUBLIC_WHO_ASKS])
+def test_ieps_is_inside_the_price_unless_an_ieps_taxpayer_asked_for_it_apart(who):
+    """LIEPS art. 19-II: IEPS is stated apart only to an IEPS taxpayer who asks; everyone else (público
+    en general included) gets it inside the price, IVA still on price + IEPS (LIVA art. 12)."""
+    snacks = line(quantity=D(3), unit_price=D("15.96"), net_amount=D("47.89"), taxes=(IEPS8, IVA16))
+    built = build_invoice(sale(lines=(snacks,), receiver=who, grand_total=D("60.00")), NOW)
+    [item] = built.body["items"]
+    assert item["product"]["taxes"] == [{"type": "IVA", "rate": 0.16}]
+    assert item["product"]["taxability"] == "02"
+    base = D(str(item["product"]["price"])) * 3 - D(str(item["discount"]))
+    assert abs(base - D("51.72")) < D("0.01")          # 47.89 + IEPS 3.83
+    assert sat_total(built.body) == D("60.00")
+
+
+def test_ieps_alone_inside_the_price_is_no_iva_and_no_ieps_stated():
+    """c_ObjetoImp 08, "No traslado del IVA, No desglose IEPS": an IEPS-only good sold to someone who
+    may not see IEPS apart."""
+    drink = line(quantity=D(1), unit_price=D("20"), net_amount=D("20.00"), taxes=(IEPS8,))
+    [item] = body_of(lines=(drink,), grand_total=D("21.60"))["items"]
+    assert (item["product"]["taxability"], item["product"]["taxes"]) == ("08", [])
+    assert D(str(item["product"]["price"])) - D(str(item["discount"])) == D("21.60")
+    [stated] = body_of(lines=(drink,), grand_total=D("21.60"), receiver=receiver(ieps_breakdown=True))["items"]
+    assert (stated["product"]["taxability"], stated["product"]["taxes"]) == ("02", [{"type": "IEPS", "rate": 0.08}])
 
 
 def test_payment_form_is_the_largest_net_of_change():

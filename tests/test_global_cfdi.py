@@ -144,8 +144,9 @@ def test_tickets_are_chunked_in_order_and_a_global_never_exceeds_facturapis_item
     names = [f"T-{n}" for n in range(5)]
     assert chunked(names, 2) == [["T-0", "T-1"], ["T-2", "T-3"], ["T-4"]]
     assert chunked(names, 0) == [[n] for n in names] and len(chunked(["x"] * 4000, 9999)[0]) == MAX_TICKETS
-    wide = ticket(lines=tuple(line(item_code=str(n), taxes=(Tax("IVA", D("0.16")), Tax("IEPS", D(n) / 100)))
-                              for n in range(1, 5002)))
+    withheld = [Tax("ISR", D(n) / 10000, withholding=True) for n in range(1, 5002)]
+    wide = ticket(lines=tuple(line(item_code=str(n), taxes=(Tax("IVA", D("0.16")), isr))
+                              for n, isr in enumerate(withheld)))
     with pytest.raises(CfdiDataError) as raised:
         build_global([wide], DAY_25, "06600")
     assert [p.code for p in raised.value.problems] == ["global_too_many"]

@@ -6,7 +6,9 @@ A ticket becomes one concept (ClaveProdServ 01010101, unit ACT, quantity 1, desc
 NoIdentificacion = the ticket number) per tax treatment: a ticket that mixes, say, IVA 16 % and 0 %
 lines gets one concept for each, under the same ticket number, so every concept's tax base is its
 own amount. Returns of a ticket made before its global is issued are netted into its concepts; a
-fully returned ticket drops out.
+fully returned ticket drops out. IEPS is inside the price (público en general never receives it
+apart, LIEPS art. 19-II), and the concepts' bases are fitted so that the global's total is what the
+tickets were paid (cfdi/arithmetic.py).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from mexico_localization.cfdi.arithmetic import fit_to_total, fold_ieps
 from mexico_localization.cfdi.catalogs import PAYMENT_FORMS, PUBLIC_NAME, PUBLIC_RFC
 from mexico_localization.cfdi.mapping import BuiltInvoice, concept
 from mexico_localization.cfdi.model import Line, Payment, Tax
@@ -102,12 +105,13 @@ class Ticket:
     lines: tuple[Line, ...]
     payments: tuple[Payment, ...] = ()
     change_amount: Decimal = Decimal(0)
+    total: Decimal | None = None   # what the ticket was paid, net of its netted returns (MXN)
 
 
 def ticket_concepts(ticket: Ticket) -> list[Line]:
     """One quantity-1 concept per tax treatment of the ticket, in the order first seen."""
     totals: dict[tuple[str, tuple[Tax, ...]], Decimal] = {}
-    for line in ticket.lines:
+    for line in map(fold_ieps, ticket.lines):
         treatment = (line.taxability, line.taxes if line.taxability != "01" else ())
         totals[treatment] = totals.get(treatment, Decimal(0)) + line.net_amount
     return [Line(item_code=ticket.name, description=DESCRIPTION, quantity=Decimal(1), unit_price=amount,
@@ -143,6 +147,8 @@ def build_global(tickets: Sequence[Ticket], period: Period, expedition_zip: str,
     concepts = [c for ticket in tickets for c in ticket_concepts(ticket)]
     if len(concepts) > MAX_CONCEPTS:
         raise CfdiDataError([problem("global_too_many", count=len(concepts), limit=MAX_CONCEPTS)])
+    if all(t.total is not None for t in tickets):
+        concepts = list(fit_to_total(concepts, sum((t.total or Decimal(0) for t in tickets), Decimal(0))))
     body: dict[str, Any] = {
         "type": "I",
         "customer": {"legal_name": PUBLIC_NAME, "tax_id": PUBLIC_RFC, "tax_system": "616",

@@ -1,17 +1,21 @@
 """A sale becomes FacturaAPI's invoice body (CFDI 4.0 ingreso), following design.md:
 net unit prices with `tax_included: false` and explicit taxes, Decimal money, the payment form
-net of change, PUE/PPD, the 70-hour date rule and the place of issue."""
+net of change, PUE/PPD, the 70-hour date rule and the place of issue. The concept bases are fitted
+(cfdi/arithmetic.py) so that the CFDI's total is what the customer paid, and IEPS is stated inside the
+price unless the receiver asked to see it apart."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from decimal import ROUND_CEILING
+from decimal import Decimal
 from typing import Any
 
+from mexico_localization.cfdi.arithmetic import fit_to_total, fold_ieps, priced
 from mexico_localization.cfdi.catalogs import PUBLIC_NAME
 from mexico_localization.cfdi.model import Line, Receiver, Sale, Tax
-from mexico_localization.cfdi.money import MICRO, as_number, micros
+from mexico_localization.cfdi.money import as_number
 from mexico_localization.cfdi.payment_form import dominant_form
 from mexico_localization.cfdi.problems import CfdiDataError
 from mexico_localization.cfdi.validation import blocking, sale_problems
@@ -39,7 +43,7 @@ def build_invoice(sale: Sale, now: datetime, customer: str = "") -> BuiltInvoice
         "use": receiver.cfdi_use,
         "payment_form": "99" if ppd else dominant_form([(sale.payments, sale.change_amount)]),
         "payment_method": "PPD" if ppd else "PUE",
-        "items": [concept(line) for line in sale.lines if not free(line)],
+        "items": [concept(line) for line in stated_lines(sale.lines, receiver, sale.grand_total or None)],
         "address": {"zip": sale.expedition_zip},
     }
     if sale.currency != "MXN":
@@ -52,6 +56,15 @@ def build_invoice(sale: Sale, now: datetime, customer: str = "") -> BuiltInvoice
     if not late:
         body["date"] = sale.posting.isoformat(timespec="seconds")
     return BuiltInvoice(body, late, tuple(line.item_code for line in sale.lines if free(line)))
+
+
+def stated_lines(lines: Sequence[Line], receiver: Receiver, paid: Decimal | None) -> tuple[Line, ...]:
+    """The lines as the CFDI states them: free items left out, IEPS inside the price unless the receiver
+    asked for it apart (never público en general), bases fitted to `paid` when it is known."""
+    kept = [line for line in lines if not free(line)]
+    if not (receiver.ieps_breakdown and not receiver.is_public):
+        kept = [fold_ieps(line) for line in kept]
+    return fit_to_total(kept, paid) if paid is not None else tuple(kept)
 
 
 def free(line: Line) -> bool:
@@ -84,12 +97,7 @@ def concept(line: Line) -> dict[str, Any]:
     (Anexo 20: Base above zero), it is no tax object (ObjetoImp 01)."""
     if line.net_amount == 0 and line.taxability != "01":
         line = replace(line, taxes=(), taxability="01")
-    price = micros(line.unit_price)
-    if micros(line.quantity * price) < line.net_amount:
-        # The price already carries every discount (or rounding put the net above it): send the net unit
-        # price rounded up, so that quantity × price covers the net amount and the discount absorbs the rest.
-        price = (line.net_amount / line.quantity).quantize(MICRO, ROUND_CEILING)
-    discount = micros(line.quantity * price) - line.net_amount  # so the concept's base is ERPNext's net
+    price, discount = priced(line)  # the concept's base is the line's (fitted) net amount
     product: dict[str, Any] = {
         "description": line.description[:1000] or line.item_code,
         "product_key": line.product_key,
@@ -97,7 +105,7 @@ def concept(line: Line) -> dict[str, Any]:
         "price": as_number(price),
         "tax_included": False,
         "taxability": line.taxability,
-        "taxes": [] if line.taxability == "01" else [tax_body(t) for t in line.taxes],
+        "taxes": [] if line.taxability in ("01", "08") else [tax_body(t) for t in line.taxes],
         "sku": line.item_code,
     }
     if line.unit_name:

@@ -18,6 +18,7 @@ class Receiver:
     country: str = "MEX"       # ISO 3166-1 alpha-3; not MEX for a foreign receiver
     foreign_tax_id: str | None = None  # NumRegIdTrib of a foreign receiver
     is_public: bool = False    # a walk-in / "Público en General" customer
+    ieps_breakdown: bool = False  # an IEPS taxpayer who asked to see IEPS apart (LIEPS art. 19-II)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
+from mexico_localization.testing.totals import SAT_TAX_CODE, ConceptTax, concept_parts, document_taxes, sat_total
+
 EMULATOR_LEGEND = "EMULADOR – SIN VALIDEZ FISCAL"
 SAT_CERT_NUMBER = "00000000000000000000"  # never a real SAT certificate
 CENT = Decimal("0.01")
@@ -52,28 +54,14 @@ def _money(value: Any) -> Decimal:
     return Decimal(str(value or 0))
 
 
-def _item_total(item: dict[str, Any]) -> Decimal:
-    """Line total with taxes, as FacturaAPI would compute it (close enough for an emulator)."""
-    product = item.get("product") or {}
-    quantity = _money(item.get("quantity", 1))
-    amount = quantity * _money(product.get("price")) - _money(item.get("discount"))
-    if product.get("tax_included", True):
-        return amount
-    taxes = product.get("taxes")
-    if taxes is None:
-        taxes = [{"type": "IVA", "rate": 0.16}] if product.get("taxability", "02") == "02" else []
-    total = amount
-    for tax in taxes:
-        if tax.get("factor") == "Exento":
-            continue
-        share = amount * _money(tax.get("rate"))
-        total += -share if tax.get("withholding") else share
-    return total
-
-
 def invoice_total(body: dict[str, Any]) -> float:
-    total = sum((_item_total(item) for item in body.get("items") or []), Decimal(0))
-    return float(total.quantize(CENT, ROUND_HALF_UP))
+    """The total as SAT's arithmetic gives it for items with net prices (testing/totals.py); items
+    priced with taxes included (FacturaAPI's default) count at their gross amount."""
+    items = body.get("items") or []
+    net = [item for item in items if not (item.get("product") or {}).get("tax_included", True)]
+    gross = sum((_money(item.get("quantity", 1)) * _money((item.get("product") or {}).get("price"))
+                 - _money(item.get("discount")) for item in items if item not in net), Decimal(0))
+    return float(sat_total({"items": net}) + gross.quantize(CENT, ROUND_HALF_UP))
 
 
 def payment_total(body: dict[str, Any]) -> float:
@@ -167,6 +155,7 @@ def invoice_xml(invoice: dict[str, Any]) -> bytes:
         f"Folio={quoteattr(str(invoice.get('folio_number')))} Total={quoteattr(total)}>\n"
         f"  <cfdi:Receptor Rfc={quoteattr(customer.get('tax_id', ''))} "
         f"Nombre={quoteattr(customer.get('legal_name', ''))}/>\n"
+        f"{_concepts_xml(invoice)}"
         "  <cfdi:Complemento>\n"
         f"    <tfd:TimbreFiscalDigital UUID={quoteattr(invoice.get('uuid') or '')} "
         f"NoCertificadoSAT={quoteattr(stamp_.get('sat_cert_number', ''))} "
@@ -176,6 +165,59 @@ def invoice_xml(invoice: dict[str, Any]) -> bytes:
         "</cfdi:Comprobante>\n"
     )
     return text.encode("utf-8")
+
+
+def _attrs(**values: Any) -> str:
+    return " ".join(f"{key}={quoteattr(str(value))}" for key, value in values.items())
+
+
+def _taxes_xml(transferred: list[str], withheld: list[str], indent: str) -> list[str]:
+    if not (transferred or withheld):
+        return []
+    out = [f"{indent}<cfdi:Impuestos>"]
+    for tag, found in (("Traslados", transferred), ("Retenciones", withheld)):
+        if found:
+            out += [f"{indent}  <cfdi:{tag}>", *(f"{indent}    {t}" for t in found), f"{indent}  </cfdi:{tag}>"]
+    return [*out, f"{indent}</cfdi:Impuestos>"]
+
+
+def _concept_tax(tax: ConceptTax) -> str:
+    values = {"Base": f"{tax.base:.6f}", "Impuesto": SAT_TAX_CODE.get(tax.type, tax.type), "TipoFactor": tax.factor}
+    if tax.factor != "Exento":
+        values.update(TasaOCuota=f"{tax.rate:.6f}", Importe=f"{tax.amount:.6f}")
+    return f"<cfdi:{'Retencion' if tax.withholding else 'Traslado'} {_attrs(**values)}/>"
+
+
+def _document_tax(key: tuple, amount: Decimal) -> str:
+    values = {"Impuesto": SAT_TAX_CODE.get(key[1], key[1])}
+    if key[0] == "T":
+        values.update(TipoFactor=key[2], TasaOCuota=f"{key[3]:.6f}")
+    values["Importe"] = f"{amount.quantize(CENT, ROUND_HALF_UP):.2f}"
+    return f"<cfdi:{'Traslado' if key[0] == 'T' else 'Retencion'} {_attrs(**values)}/>"
+
+
+def _concepts_xml(invoice: dict[str, Any]) -> str:
+    """Conceptos and the document's Impuestos, for net-priced items (what this app sends), so that a
+    reader of the stamped XML finds each tax line where SAT puts it."""
+    items = [item for item in invoice.get("items") or [] if not (item.get("product") or {}).get("tax_included", True)]
+    if not items:
+        return ""
+    lines = ["  <cfdi:Conceptos>"]
+    for item in items:
+        importe, discount, taxes = concept_parts(item)
+        product = item["product"]
+        attrs = _attrs(ClaveProdServ=product.get("product_key", ""), Cantidad=item.get("quantity", 1),
+                       ValorUnitario=product.get("price"), Importe=f"{importe:.6f}", Descuento=f"{discount:.6f}",
+                       ObjetoImp=product.get("taxability", "02"))
+        lines += [f"    <cfdi:Concepto {attrs}>",
+                  *_taxes_xml([_concept_tax(t) for t in taxes if not t.withholding],
+                              [_concept_tax(t) for t in taxes if t.withholding], "      "),
+                  "    </cfdi:Concepto>"]
+    lines.append("  </cfdi:Conceptos>")
+    groups = document_taxes({"items": items})
+    lines += _taxes_xml([_document_tax(k, v) for k, v in groups.items() if k[0] == "T"],
+                        [_document_tax(k, v) for k, v in groups.items() if k[0] == "R"], "  ")
+    return "\n".join(lines) + "\n"
 
 
 def cancellation_receipt_xml(invoice: dict[str, Any]) -> bytes:
