@@ -129,3 +129,42 @@ def test_a_payment_is_dated_at_or_after_the_sales_it_pays_and_never_in_the_futur
     assert payment_time(sold, later, [sold]) == sold              # a till payment: the sale's own moment
     assert payment_time(noon + timedelta(days=1), later, [sold]) == later  # never ahead of now
     assert payment_time(noon, later, []) == noon
+
+
+SNACKS = line(item_code="BOTANA", quantity=D(3), unit_price=D("15.963333"), net_amount=D("47.89"),
+              taxes=(Tax("IEPS", D("0.08")), IVA16))
+
+
+def stamped_snacks_xml(ieps_apart: bool) -> bytes:
+    from mexico_localization.cfdi.mapping import build_invoice
+    from mexico_localization.cfdi.model import Payment
+    from mexico_localization.testing.emulator.documents import invoice_xml, new_invoice, stamp
+    from tests.cfdi_samples import sale
+
+    built = build_invoice(sale(lines=(SNACKS,), grand_total=D("60.00"), payments=(Payment("99", D(0)),),
+                               outstanding_amount=D("60.00"), receiver=receiver(ieps_breakdown=ieps_apart)), NOW)
+    invoice = new_invoice(built.body, "org", 1)
+    stamp(invoice)
+    assert invoice["total"] == 60.0
+    return invoice_xml(invoice)
+
+
+@pytest.mark.parametrize("ieps_apart", [False, True])
+def test_the_paid_share_of_the_stamped_invoices_own_tax_lines_iva_base_with_ieps(ieps_apart):
+    """3 snacks at $20 (IEPS 8 % + IVA 16 %, LIVA art. 12 puts IEPS in the IVA base), $40 paid: the IVA
+    base is 34.48, not the 31.93 of the net amount; IEPS shows only where the invoice showed it."""
+    from mexico_localization.cfdi.stamped_xml import stamped_tax_bases
+
+    bases = stamped_tax_bases(stamped_snacks_xml(ieps_apart))
+    sale = DeferredSale("S-1", U1, NOW, D("60.00"), (SNACKS,), bases=bases)
+    taxes = {t["type"]: t["base"] for t in related_document(sale, D(40))["taxes"]}
+    assert taxes == ({"IEPS": 31.926667, "IVA": 34.480800} if ieps_apart else {"IVA": 34.4808})
+
+
+def test_without_a_readable_xml_the_bases_come_from_the_lines_as_stated():
+    from mexico_localization.cfdi.stamped_xml import stamped_tax_bases
+
+    assert stamped_tax_bases(b"<not xml") is None and stamped_tax_bases(b"<Comprobante/>") is None
+    sale = DeferredSale("S-1", U1, NOW, D("60.00"), (SNACKS,))
+    taxes = {t["type"]: t["base"] for t in related_document(sale, D(40))["taxes"]}
+    assert taxes == {"IEPS": 31.926667, "IVA": 34.4808}

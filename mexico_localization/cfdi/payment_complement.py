@@ -4,7 +4,9 @@ FacturaAPI takes, and SAT's deadline.
 
 - A payment is applied oldest sale first; what exceeds every balance stays unallocated.
 - Per related CFDI: installment = complements so far + 1, last balance = total − paid − credited,
-  and each tax at the paid share of its base (Pagos 2.0 asks for the taxes of the paid portion).
+  and each tax at the paid share of the related CFDI's own base (Pagos 2.0, ImpuestosDR: the taxes of
+  the paid portion), read from its stamped XML where there is one: an IVA base there includes IEPS
+  (LIVA art. 12).
 - RMF 2.7.1.35: the complement is due by the 5th calendar day of the month after the payment
   (verify the current RMF with an accountant).
 """
@@ -17,6 +19,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from mexico_localization.cfdi.arithmetic import tax_bases
 from mexico_localization.cfdi.catalogs import PAYMENT_FORMS
 from mexico_localization.cfdi.mapping import customer_body, tax_body
 from mexico_localization.cfdi.model import Line, Receiver, Tax
@@ -34,11 +37,12 @@ class DeferredSale:
     uuid: str
     posted: datetime
     total: Decimal             # the CFDI's total
-    lines: tuple[Line, ...]    # for the taxes of each paid portion
+    lines: tuple[Line, ...]    # as the CFDI states them: its tax bases when its XML gives none
     paid: Decimal = Decimal(0)       # stamped complements so far
     credited: Decimal = Decimal(0)   # credit notes related to it
     installments: int = 0            # stamped complements so far
     currency: str = "MXN"
+    bases: tuple[tuple[Tax, Decimal], ...] | None = None   # each tax's base, from the stamped XML
 
     @property
     def balance(self) -> Decimal:
@@ -75,16 +79,9 @@ def allocate(amount: Decimal, sales: Sequence[DeferredSale]) -> tuple[list[tuple
 def paid_taxes(sale: DeferredSale, amount: Decimal) -> tuple[str, list[dict[str, Any]]]:
     """ObjetoImpDR and the taxes of the paid share of `sale`, each at its share of its base."""
     share = amount / sale.total if sale.total else Decimal(0)
-    bases: dict[tuple, Decimal] = {}
-    for line in sale.lines:
-        if line.taxability == "01":
-            continue
-        for tax in line.taxes:
-            key = (tax.type, tax.rate, tax.factor, tax.withholding, tax.ieps_mode)
-            bases[key] = bases.get(key, Decimal(0)) + line.net_amount
     taxes = []
-    for (kind, rate, factor, withholding, ieps_mode), base in bases.items():
-        body = tax_body(Tax(kind, rate, factor, withholding, ieps_mode))
+    for tax, base in (sale.bases if sale.bases is not None else tax_bases(sale.lines)):
+        body = tax_body(tax)
         body["base"] = as_number(micros(base * share))
         taxes.append(body)
     return ("02" if taxes else "01"), taxes
