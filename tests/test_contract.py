@@ -202,6 +202,12 @@ def built_bodies() -> dict[str, dict]:
     ppd = DeferredSale("S-1", uuid, NOW - td(days=9), D("185.60"), (line(),), paid=D(50), installments=1)
     bodies["payment_complement"] = build_payment_complement(
         sale().receiver, Received("03", NOW, D(100), reference="SPEI-1"), [(ppd, D(100))], "06600")
+    usd = DeferredSale("S-3", uuid, NOW - td(days=4), D("116.00"), (line(),), currency="USD")
+    bodies["payment_complement_usd_sale_mxn_payment"] = build_payment_complement(
+        sale().receiver, Received("03", NOW, D(116), rates=(("USD", D("17.25")),)), [(usd, D(116))], "06600")
+    bodies["payment_complement_mxn_sale_usd_payment"] = build_payment_complement(
+        sale().receiver, Received("03", NOW, D(10), currency="USD", exchange_rate=D("17.25")), [(ppd, D(100))],
+        "06600")
     untaxed = DeferredSale("S-2", uuid, NOW - td(days=2), D(100), (line(taxes=(), taxability="01"),))
     bodies["payment_complement_foreign_untaxed"] = build_payment_complement(
         foreign, Received("03", NOW, D(100)), [(untaxed, D(100))], "06600")

@@ -168,3 +168,31 @@ def test_without_a_readable_xml_the_bases_come_from_the_lines_as_stated():
     sale = DeferredSale("S-1", U1, NOW, D("60.00"), (SNACKS,))
     taxes = {t["type"]: t["base"] for t in related_document(sale, D(40))["taxes"]}
     assert taxes == {"IEPS": 31.926667, "IVA": 34.4808}
+
+
+def usd_sale(**kw) -> DeferredSale:
+    return deferred(total=D("116.00"), currency="USD", **kw)
+
+
+@pytest.mark.parametrize(("sale_currency", "paid_in", "rate", "rates", "expected"), [
+    ("USD", "MXN", D(1), (("USD", D("17.25")),), {"currency": "USD", "exchange": 0.0579710145}),  # USD per MXN
+    ("USD", "USD", D("17.25"), (), {"currency": "USD"}),                                       # same: 1, implied
+    ("MXN", "USD", D("17.25"), (), {"exchange": 17.25}),                                       # MXN per USD
+])
+def test_a_complement_states_each_related_cfdis_currency_and_its_equivalence_to_the_payments(
+        sale_currency, paid_in, rate, rates, expected):
+    """Pagos 2.0: ImpPagado and ImpSaldoAnt are in MonedaDR; EquivalenciaDR is the units of MonedaDR
+    worth one unit of MonedaP when they differ."""
+    sale = deferred(total=D("116.00"), currency=sale_currency)
+    paid = Received("03", NOW, D(116), currency=paid_in, exchange_rate=rate, rates=rates)
+    body = build_payment_complement(receiver(), paid, [(sale, D(116))], "06600")
+    [data] = body["complements"][0]["data"]
+    [doc] = data["related_documents"]
+    assert {k: doc[k] for k in ("currency", "exchange") if k in doc} == expected
+    assert (data.get("currency"), data.get("exchange")) == ((None, None) if paid_in == "MXN" else (paid_in, 17.25))
+
+
+def test_a_missing_rate_for_the_related_cfdis_currency_is_named():
+    with pytest.raises(CfdiDataError) as raised:
+        build_payment_complement(receiver(), Received("03", NOW, D(116)), [(usd_sale(), D(116))], "06600")
+    assert [p.code for p in raised.value.problems] == ["complement_exchange"]

@@ -60,6 +60,7 @@ class Received:
     exchange_rate: Decimal = Decimal(1)
     reference: str = ""        # NumOperacion (the bank reference)
     mode: str = ""             # for messages
+    rates: tuple[tuple[str, Decimal], ...] = ()   # MXN per unit of a related CFDI's currency, on the payment date
 
 
 def allocate(amount: Decimal, sales: Sequence[DeferredSale]) -> tuple[list[tuple[DeferredSale, Decimal]], Decimal]:
@@ -87,11 +88,28 @@ def paid_taxes(sale: DeferredSale, amount: Decimal) -> tuple[str, list[dict[str,
     return ("02" if taxes else "01"), taxes
 
 
-def related_document(sale: DeferredSale, amount: Decimal) -> dict[str, Any]:
+def equivalence(sale: DeferredSale, payment: Received) -> Decimal | None:
+    """EquivalenciaDR (Pagos 2.0): units of the related CFDI's currency worth one unit of the payment's,
+    on the payment date; 1 for the same currency, None when the rate of the CFDI's currency is missing."""
+    if sale.currency == payment.currency:
+        return Decimal(1)
+    rate = Decimal(1) if sale.currency == "MXN" else dict(payment.rates).get(sale.currency)
+    if not rate:
+        return None
+    return (payment.exchange_rate / rate).quantize(Decimal("0.0000000001"))
+
+
+def related_document(sale: DeferredSale, amount: Decimal, payment: Received | None = None) -> dict[str, Any]:
+    """One DoctoRelacionado: amounts in the related CFDI's own currency (MonedaDR), with its
+    EquivalenciaDR to the payment's currency when they differ."""
     taxability, taxes = paid_taxes(sale, amount)
     document: dict[str, Any] = {"uuid": sale.uuid, "amount": as_number(cents(amount)),
                                 "installment": sale.installments + 1, "last_balance": as_number(cents(sale.balance)),
                                 "taxability": taxability, "taxes": taxes}  # required by the spec, even empty
+    if sale.currency != "MXN":
+        document["currency"] = sale.currency
+    if payment is not None and sale.currency != payment.currency:
+        document["exchange"] = as_number(equivalence(sale, payment) or Decimal(0))
     return document
 
 
@@ -118,10 +136,13 @@ def build_payment_complement(receiver: Receiver, payment: Received, allocations:
     for sale, amount in allocations:
         if amount > sale.balance:
             found.append(problem("complement_over_balance", sale=sale.name, amount=amount, balance=sale.balance))
+        if equivalence(sale, payment) is None:
+            found.append(problem("complement_exchange", sale=sale.name, currency=sale.currency,
+                                 payment_currency=payment.currency))
     if found:
         raise CfdiDataError(found)
     data: dict[str, Any] = {"payment_form": payment.payment_form, "date": payment.paid_at.isoformat(timespec="seconds"),
-                            "related_documents": [related_document(s, a) for s, a in allocations]}
+                            "related_documents": [related_document(s, a, payment) for s, a in allocations]}
     if payment.currency != "MXN":
         data["currency"], data["exchange"] = payment.currency, as_number(payment.exchange_rate)
     if payment.reference:

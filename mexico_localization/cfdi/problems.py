@@ -71,6 +71,8 @@ T = {
                     "cannot carry: issue that ticket a nominative CFDI.",
     "complement_nothing_due": "The payment is not applied to any deferred (PPD) sale with a balance left.",
     "complement_over_balance": "The payment applies {amount} to {sale}, whose CFDI balance is only {balance}.",
+    "complement_exchange": "The payment in {payment_currency} pays {sale}, a CFDI in {currency}: record the "
+                           "{currency} exchange rate of the payment date on the Payment Entry.",
     "global_too_many": "The global CFDI would have {count} concepts; FacturaAPI accepts {limit}: lower Tickets per "
                        "Global CFDI in E Invoice Setting and issue it again.",
     "series_too_long": "The CFDI Series \"{series}\" of this till is longer than SAT's {limit} characters: shorten it "
