@@ -74,3 +74,15 @@ def test_a_credit_note_uses_g02_only_where_the_receivers_regime_allows_it(regime
                        payments=(), change_amount=D(0))
     body = build_credit_note(sale_return, UUID, NOW, refund=(Payment("01", D("92.80")),)).body
     assert body["use"] == use
+
+
+@pytest.mark.parametrize(("balance_due", "refund", "form"), [
+    (D("500.00"), (), "15"),                                       # unpaid PPD sale: the balance is reduced
+    (D("500.00"), (Payment("03", D(100), "Transferencia"),), "15"),
+    (D("20.00"), (Payment("03", D(100), "Transferencia"),), "03"),  # mostly paid back as the sale was paid
+])
+def test_a_return_that_only_lowers_an_unpaid_balance_is_settled_by_condonation(balance_due, refund, form):
+    """A credit note on a PPD sale still owed moves no money: FormaPago 15 (Condonación), not the
+    original's form, nor a "no payment" block."""
+    body = build_credit_note(a_return(payments=()), UUID, NOW, refund=refund, balance_due=balance_due).body
+    assert (body["payment_form"], body["payment_method"]) == (form, "PUE")

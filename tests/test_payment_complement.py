@@ -196,3 +196,15 @@ def test_a_missing_rate_for_the_related_cfdis_currency_is_named():
     with pytest.raises(CfdiDataError) as raised:
         build_payment_complement(receiver(), Received("03", NOW, D(116)), [(usd_sale(), D(116))], "06600")
     assert [p.code for p in raised.value.problems] == ["complement_exchange"]
+
+
+def test_a_till_payment_in_several_forms_is_one_pago_node_per_form_each_a_further_installment():
+    """Pagos 2.0: FormaDePagoP is one per Pago node; $300 cash and $200 card on a $1,160 PPD sale are two
+    payments: installment 1 (balance 1,160) and installment 2 (balance 860)."""
+    from mexico_localization.cfdi.payment_complement import build_payments, till_payments
+
+    payments = till_payments(deferred(), {"04": D(200), "01": D(300), "28": D(0)}, NOW)
+    body = build_payments(receiver(), payments, "06600")
+    nodes = body["complements"][0]["data"]
+    assert [(n["payment_form"], n["related_documents"][0]["amount"], n["related_documents"][0]["installment"],
+             n["related_documents"][0]["last_balance"]) for n in nodes] == [("01", 300, 1, 1160), ("04", 200, 2, 860)]

@@ -5,6 +5,9 @@ ingreso mapping so amounts, taxes and the receiver follow the same rules.
 - Return of merchandise: type E, relation 03 ("Devolución de mercancía sobre facturas o traslados
   previos") to the original's UUID (the global's UUID for a walk-in ticket), PUE, use G02 where
   c_UsoCFDI admits it for the receiver's regime, else S01, the payment form of the refund.
+- A return that only lowers what the buyer still owes on a PPD sale moves no money: its form is 15
+  (Condonación), as SAT's CFDI FAQ and PACs advise for a credit note on an unpaid invoice (verify with
+  your accountant); what exceeds the balance went back as the sale was paid.
 - Substitution: the new CFDI carries relation 04 ("Sustitución de los CFDI previos") to the UUID
   it replaces; the old one is then cancelled with motive 01 naming the new one.
 """
@@ -22,6 +25,7 @@ from mexico_localization.cfdi.model import Line, Payment, Sale
 RETURN_RELATION = "03"
 SUBSTITUTION_RELATION = "04"
 CREDIT_NOTE_USE = "G02"          # Devoluciones, descuentos o bonificaciones
+CONDONATION = "15"               # c_FormaPago: the credit note settles part of a debt, no money moves
 NO_TAX_EFFECT_USE = "S01"        # the only use regime 616 (público en general, foreign) admits besides CP01
 # A person cancels with 02 or 03. 01 only through a substitution (Re-issue CFDI); 04 ("operación
 # nominativa relacionada en una factura global") only for a global, when a ticket gets its own CFDI.
@@ -40,13 +44,25 @@ def positive(line: Line) -> Line:
                    unit_price=abs(line.unit_price))
 
 
+def settlement(amount: Decimal, balance_due: Decimal, refund: tuple[Payment, ...]) -> tuple[Payment, ...]:
+    """How a credit note of `amount` settles when the return records no payment of its own: first
+    against what the buyer still owes on the original (Condonación), the rest as the sale was paid."""
+    against_balance = min(max(balance_due, Decimal(0)), amount)
+    rest = amount - against_balance
+    paid = sum((p.amount for p in refund if p.amount > 0), Decimal(0))
+    back = tuple(replace(p, amount=p.amount * rest / paid) for p in refund if p.amount > 0) if rest and paid else ()
+    return ((Payment(CONDONATION, against_balance, "Condonación"),) if against_balance else ()) + back
+
+
 def build_credit_note(sale_return: Sale, related_uuid: str, now: datetime,
-                      refund: tuple[Payment, ...] = ()) -> BuiltInvoice:
+                      refund: tuple[Payment, ...] = (), balance_due: Decimal = Decimal(0)) -> BuiltInvoice:
     """The egreso for a return, or CfdiDataError listing every problem. `refund`: how the money went
-    back when the return itself records no payment (the original sale's payments)."""
+    back when the return itself records no payment (the original sale's payments); `balance_due`: what
+    the buyer still owed on the original's CFDI (a PPD sale)."""
     receiver = sale_return.receiver
     use = credit_note_use(receiver.tax_system)
-    payments = tuple(replace(p, amount=abs(p.amount)) for p in sale_return.payments if p.amount) or refund
+    payments = (tuple(replace(p, amount=abs(p.amount)) for p in sale_return.payments if p.amount)
+                or settlement(abs(sale_return.grand_total), balance_due, refund))
     sale = replace(sale_return, receiver=replace(receiver, cfdi_use=use), payments=payments,
                    lines=tuple(positive(line) for line in sale_return.lines),
                    change_amount=abs(sale_return.change_amount), outstanding_amount=Decimal(0),

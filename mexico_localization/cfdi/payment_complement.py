@@ -14,7 +14,7 @@ FacturaAPI takes, and SAT's deadline.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -24,7 +24,7 @@ from mexico_localization.cfdi.catalogs import PAYMENT_FORMS
 from mexico_localization.cfdi.mapping import customer_body, tax_body
 from mexico_localization.cfdi.model import Line, Receiver, Tax
 from mexico_localization.cfdi.money import as_number, cents, micros
-from mexico_localization.cfdi.problems import CfdiDataError, problem
+from mexico_localization.cfdi.problems import CfdiDataError, Problem, problem
 
 TO_BE_DEFINED = "99"   # "Por definir": the PPD sale's own form, never a payment's
 
@@ -125,9 +125,27 @@ def complement_deadline(paid_on: date) -> date:
     return date(year, month, 5)
 
 
-def build_payment_complement(receiver: Receiver, payment: Received, allocations: Sequence[tuple[DeferredSale, Decimal]],
+Allocations = Sequence[tuple[DeferredSale, Decimal]]
+
+
+def build_payment_complement(receiver: Receiver, payment: Received, allocations: Allocations,
                              expedition_zip: str) -> dict[str, Any]:
     """FacturaAPI's body for one payment complement, or CfdiDataError listing every problem."""
+    return build_payments(receiver, [(payment, allocations)], expedition_zip)
+
+
+def build_payments(receiver: Receiver, payments: Sequence[tuple[Received, Allocations]],
+                   expedition_zip: str) -> dict[str, Any]:
+    """One CFDI de pago with a Pago node per payment (Pagos 2.0 admits several), or CfdiDataError."""
+    found = [p for payment, allocations in payments for p in payment_problems(payment, allocations)]
+    if found:
+        raise CfdiDataError(found)
+    return {"type": "P", "customer": customer_body(receiver, expedition_zip),
+            "complements": [{"type": "pago", "data": [payment_node(p, a) for p, a in payments]}],
+            "address": {"zip": expedition_zip}}
+
+
+def payment_problems(payment: Received, allocations: Allocations) -> list[Problem]:
     found = []
     if payment.payment_form not in PAYMENT_FORMS or payment.payment_form == TO_BE_DEFINED:
         found.append(problem("payment_form", mode=payment.mode or payment.payment_form or "?"))
@@ -139,13 +157,26 @@ def build_payment_complement(receiver: Receiver, payment: Received, allocations:
         if equivalence(sale, payment) is None:
             found.append(problem("complement_exchange", sale=sale.name, currency=sale.currency,
                                  payment_currency=payment.currency))
-    if found:
-        raise CfdiDataError(found)
+    return found
+
+
+def payment_node(payment: Received, allocations: Allocations) -> dict[str, Any]:
     data: dict[str, Any] = {"payment_form": payment.payment_form, "date": payment.paid_at.isoformat(timespec="seconds"),
                             "related_documents": [related_document(s, a, payment) for s, a in allocations]}
     if payment.currency != "MXN":
         data["currency"], data["exchange"] = payment.currency, as_number(payment.exchange_rate)
     if payment.reference:
         data["numOperacion"] = payment.reference[:100]
-    return {"type": "P", "customer": customer_body(receiver, expedition_zip),
-            "complements": [{"type": "pago", "data": [data]}], "address": {"zip": expedition_zip}}
+    return data
+
+
+def till_payments(sale: DeferredSale, settled: dict[str, Decimal], paid_at: datetime, currency: str = "MXN",
+                  exchange_rate: Decimal = Decimal(1)) -> list[tuple[Received, Allocations]]:
+    """A PPD sale paid in part at the till with several forms: one payment per form (largest first),
+    each a further installment of the sale with the balance the previous one left (Pagos 2.0: a Pago
+    node has one FormaDePagoP)."""
+    found: list[tuple[Received, Allocations]] = []
+    for form, amount in sorted(((f, a) for f, a in settled.items() if a > 0), key=lambda fa: (-fa[1], fa[0])):
+        found.append((Received(form, paid_at, amount, currency, exchange_rate), [(sale, amount)]))
+        sale = replace(sale, paid=sale.paid + amount, installments=sale.installments + 1)
+    return found
