@@ -24,9 +24,12 @@ def secret(settings=None) -> Secret:
     return Secret(settings.get_password("secret_key", raise_exception=False) or "")
 
 
-def make_client(settings=None, on_exchange: Callable[[Exchange], None] | None = None) -> Client:
+def make_client(settings=None, on_exchange: Callable[[Exchange], None] | None = None,
+                timeout: tuple[float, float] | None = None) -> Client:
+    """`timeout` (connect, read): shorter than the settings' where a person waits for the answer."""
     settings = settings or get_settings()
-    timeout = (float(settings.connect_timeout or 10), min(float(settings.read_timeout or 60), MAX_READ_TIMEOUT))
+    timeout = timeout or (float(settings.connect_timeout or 10),
+                          min(float(settings.read_timeout or 60), MAX_READ_TIMEOUT))
     # A job that reaches its queue's timeout must end, not carry on as if FacturaAPI had failed.
     return Client(settings.server_url, secret(settings), timeout=timeout, on_exchange=on_exchange,
                   propagate=(JobTimeoutException,))

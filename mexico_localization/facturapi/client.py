@@ -252,6 +252,11 @@ class Client:
         answer = self._send("email_invoice", "POST", f"/invoices/{_seg(invoice_id)}/email", json=body)
         return bool(isinstance(answer.body, dict) and answer.body.get("ok"))
 
+    def create_customer(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Registers a customer (createCustomer): FacturaAPI checks its RFC, legal name, zip and regime
+        against SAT's records and answers 400 naming what disagrees; the same data again answers 200."""
+        return self._send("create_customer", "POST", "/customers", json=body, check=_not_customer).body
+
     # --- the choke point ---------------------------------------------------------------------
 
     def _send(self, operation: str, method: str, path: str, *, json: Any = None,
@@ -331,6 +336,7 @@ class Client:
         cls = error_class(envelope)
         message = envelope.message or f"FacturaAPI answered HTTP {response.status_code}"
         return answer, cls(message, code=envelope.code, status=response.status_code, details=envelope.details,
+                           path=envelope.path,
                            log_id=headers.get("X-Facturapi-Log-Id"),
                            retry_after=_retry_after(headers.get("Retry-After")))
 
@@ -347,6 +353,13 @@ class Client:
 def _not_invoice(answer: _Answer) -> str | None:
     problem = invoice_problem(answer.body)
     return f"FacturaAPI's answer is not an invoice as its API describes it: {problem}" if problem else None
+
+
+def _not_customer(answer: _Answer) -> str | None:
+    body = answer.body
+    if not isinstance(body, dict) or not isinstance(body.get("id"), str) or not body["id"]:
+        return "FacturaAPI's answer is not a customer as its API describes it: no id"
+    return None
 
 
 def _not_a_list(answer: _Answer) -> str | None:

@@ -28,9 +28,10 @@ class FacturapiError(Exception):
 
     def __init__(self, message: str, *, code: str = "", status: int | None = None,
                  details: tuple[ErrorDetail, ...] = (), log_id: str | None = None,
-                 retry_after: float | None = None) -> None:
+                 retry_after: float | None = None, path: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.path = path  # the one field at fault, when FacturaAPI names it at the top of its answer
         self.code = code
         self.status = status
         self.details = details
@@ -169,6 +170,7 @@ class Envelope:
     code: str = ""
     message: str = ""
     details: tuple[ErrorDetail, ...] = field(default_factory=tuple)
+    path: str | None = None
 
 
 def parse_envelope(status: int, body: object) -> Envelope:
@@ -185,8 +187,8 @@ def parse_envelope(status: int, body: object) -> Envelope:
         for item in (errors if isinstance(errors, list) else ())  # any other shape: the body stays on record
         if isinstance(item, dict)
     )
-    return Envelope(status=status, code=str(body.get("code") or ""),
-                    message=str(body.get("message") or ""), details=details)
+    return Envelope(status=status, code=str(body.get("code") or ""), message=str(body.get("message") or ""),
+                    details=details, path=str(body["path"]) if body.get("path") is not None else None)
 
 
 def error_class(envelope: Envelope) -> type[ApiError]:

@@ -50,6 +50,29 @@ def organization(tax_id: str, legal_name: str, production_ready: bool, org_id: s
     }
 
 
+def customer(body: dict[str, Any]) -> dict[str, Any]:
+    """A Customer object as createCustomer returns it."""
+    address = body.get("address") or {}
+    return {"id": new_id(), "created_at": now_iso(), "livemode": False, "legal_name": body.get("legal_name"),
+            "tax_id": str(body.get("tax_id", "")).upper(), "tax_system": body.get("tax_system"),
+            "email": body.get("email"),
+            "address": {"zip": address.get("zip"), "country": address.get("country", "MEX")}}
+
+
+def sat_disagreements(record: dict[str, Any], body: dict[str, Any]) -> list[tuple[str, Any, Any, str]]:
+    """(path, what SAT has, what was sent, FacturaAPI's kind of message) for the fields SAT checks."""
+    def plain(text: Any) -> str:
+        return " ".join(str(text or "").upper().split())
+    return [
+        ("legal_name", plain(record.get("legal_name")), plain(body.get("legal_name")),
+         "El nombre o razón social no coincide con el registrado en el SAT para este RFC."),
+        ("address.zip", record.get("zip"), (body.get("address") or {}).get("zip"),
+         "El código postal no coincide con el domicilio fiscal registrado en el SAT para este RFC."),
+        ("tax_system", record.get("tax_system"), body.get("tax_system"),
+         "El régimen fiscal no está permitido para el RFC en los registros del SAT."),
+    ]
+
+
 def _money(value: Any) -> Decimal:
     return Decimal(str(value or 0))
 

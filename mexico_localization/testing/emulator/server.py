@@ -85,6 +85,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("GET", r"^/v2/invoices/(?P<id>[^/]+)/cancellation_receipt/(?P<fmt>xml|pdf)$", "download_receipt"),
         ("GET", r"^/v2/invoices/(?P<id>[^/]+)/(?P<fmt>xml|pdf|zip)$", "download"),
         ("POST", r"^/v2/invoices/(?P<id>[^/]+)/email$", "email_invoice"),
+        ("POST", r"^/v2/customers$", "create_customer"),
     ]
 ]
 
@@ -149,11 +150,17 @@ class Emulator:
                                        "substitution": None, "status": "none"}
             _cancel_settle(invoice, outcome)
 
+    def add_sat_record(self, tax_id: str, legal_name: str, tax_system: str, zip_: str) -> None:
+        """What SAT has on file for an RFC, for the customer checks (same as POST /_emulator/sat_records)."""
+        with self.state.lock:
+            self.state.sat_records[tax_id.upper()] = {"tax_id": tax_id, "legal_name": legal_name,
+                                                      "tax_system": tax_system, "zip": zip_}
+
     def reset(self) -> None:
         with self.state.lock:
             fresh = State()
             for name in ("invoices", "by_idempotency_key", "keys_in_flight", "pending_polls", "faults",
-                         "calls", "emails", "create_requests", "cancelled_at_sat"):
+                         "calls", "emails", "create_requests", "cancelled_at_sat", "sat_records", "customers"):
                 setattr(self.state, name, getattr(fresh, name))
             self.state.next_folio = 1
 
@@ -421,6 +428,29 @@ class _Handler(BaseHTTPRequestHandler):
                              "La fecha no puede ser anterior a 72 horas ni posterior al momento actual.",
                              path="date")
 
+    def _op_create_customer(self, request: _Request) -> tuple[int, Any]:
+        """FacturaAPI's customer check against SAT's records: here, the records a test registered
+        (`sat_records`); an RFC with no record is taken as it comes."""
+        body = request.body if isinstance(request.body, dict) else {}
+        missing = [_required(name) for name in ("legal_name", "tax_id", "tax_system") if not body.get(name)]
+        if not (body.get("address") or {}).get("zip"):
+            missing.append(_required("address.zip"))
+        if missing:
+            raise _error(400, "invalid_request", missing[0]["message"], details=missing, path=missing[0]["path"])
+        state = self.emulator.state
+        tax_id = str(body["tax_id"]).upper()
+        record = state.sat_records.get(tax_id)
+        if record:
+            for path, expected, given, message in documents.sat_disagreements(record, body):
+                if expected != given:
+                    raise _error(400, "invalid_request", message, path=path)
+        with state.lock:
+            key = (tax_id, body["legal_name"], body["tax_system"], body["address"]["zip"])
+            if key in state.customers:
+                return 200, state.customers[key]
+            state.customers[key] = documents.customer(body)
+            return 201, state.customers[key]
+
     def _invoice(self, request: _Request) -> dict[str, Any]:
         invoice = self.emulator.state.invoices.get(request.params["id"])
         if invoice is None:
@@ -565,6 +595,10 @@ class _Handler(BaseHTTPRequestHandler):
                 emulator.config.update(body)
             except ValueError as exc:
                 raise _error(400, "invalid_request", str(exc)) from None
+            return 200, {"ok": True}
+        if method == "POST" and path == "/_emulator/sat_records":
+            with emulator.state.lock:
+                emulator.state.sat_records[str(body["tax_id"]).upper()] = dict(body)
             return 200, {"ok": True}
         if method == "POST" and path == "/_emulator/faults":
             params = {k: v for k, v in body.items() if k not in ("operation", "kind", "times")}

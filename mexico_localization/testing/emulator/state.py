@@ -47,6 +47,8 @@ class State:
     # Cancelled at SAT's portal, not through FacturaAPI: FacturaAPI learns it only when asked to refresh.
     cancelled_at_sat: dict[str, str] = field(default_factory=dict)  # invoice id -> motive
     next_folio: int = 1
+    sat_records: dict[str, dict[str, Any]] = field(default_factory=dict)  # RFC -> what SAT has on file
+    customers: dict[tuple, dict[str, Any]] = field(default_factory=dict)
 
     def take_fault(self, operation: str) -> Fault | None:
         with self.lock:
