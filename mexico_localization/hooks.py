@@ -44,7 +44,7 @@ doc_events = {
         "on_submit": f"{_overrides}.payment_entry.on_submit",
         "before_cancel": f"{_overrides}.payment_entry.before_cancel",
     },
-    "Customer": {"validate": f"{_overrides}.customer.validate"},
+    "Customer": {"validate": f"{_overrides}.customer.validate", "after_insert": f"{_overrides}.customer.after_insert"},
     "Item": {"validate": f"{_overrides}.item.validate_product_key"},
     "Item Group": {"validate": f"{_overrides}.item.validate_product_key"},
     "UOM": {"validate": f"{_overrides}.uom.validate_unit_key"},
@@ -69,5 +69,5 @@ scheduler_events = {
 # Report cells that link only for readers of the linked doctype (einvoice/report_columns.py).
 app_include_js = ["/assets/mexico_localization/js/cfdi_reports.js"]
 
-doctype_js = {"POS Invoice": "public/js/pos_invoice.js"}
+doctype_js = {"POS Invoice": "public/js/pos_invoice.js", "Customer": "public/js/customer.js"}
 doctype_list_js = {"POS Invoice": "public/js/pos_invoice_list.js"}

@@ -92,6 +92,11 @@ def run_everything(emulator) -> list[Exchange]:
             expect_error(client.create_invoice, ingreso_body(), idempotency_key=kind, external_id=kind)
         emulator.add_fault("create_invoice", "server_error", status=500)
         expect_error(client.create_invoice, ingreso_body(), idempotency_key="500", external_id="500")
+        customer = ingreso_body()["customer"]
+        client.create_customer(customer)
+        client.create_customer(customer)                                                  # same data: 200
+        emulator.add_sat_record(customer["tax_id"], customer["legal_name"], customer["tax_system"], "99999")
+        expect_error(client.create_customer, customer)                                    # SAT disagrees: 400
         emulator.config.keys = frozenset({"sk_test_someone_elses_key_0000"})
         expect_error(client.ping)                                                           # 401
     return exchanges
@@ -109,8 +114,9 @@ def test_the_scenario_covers_every_client_operation(exchanges):
     operations = {e.operation for e in exchanges}
     assert operations >= {"ping", "create_invoice", "retrieve_invoice", "refresh_status", "search_invoices",
                           "cancel_invoice", "download_xml", "download_pdf", "download_zip", "email_invoice",
-                          "download_cancellation_receipt_xml", "download_cancellation_receipt_pdf"}
-    assert {e.status for e in exchanges} >= {200, 202, 400, 401, 404, 409, 429, 500}
+                          "download_cancellation_receipt_xml", "download_cancellation_receipt_pdf",
+                          "create_customer"}
+    assert {e.status for e in exchanges} >= {200, 201, 202, 400, 401, 404, 409, 429, 500}
 
 
 def test_every_request_we_send_fits_the_spec(exchanges):
@@ -208,6 +214,9 @@ def built_bodies() -> dict[str, dict]:
     bodies["payment_complement_mxn_sale_usd_payment"] = build_payment_complement(
         sale().receiver, Received("03", NOW, D(10), currency="USD", exchange_rate=D("17.25")), [(ppd, D(100))],
         "06600")
+    from mexico_localization.cfdi.payment_complement import build_payments, till_payments
+    bodies["payment_complement_till_two_forms"] = build_payments(
+        sale().receiver, till_payments(ppd, {"01": D(50), "04": D(30)}, NOW), "06600")
     untaxed = DeferredSale("S-2", uuid, NOW - td(days=2), D(100), (line(taxes=(), taxability="01"),))
     bodies["payment_complement_foreign_untaxed"] = build_payment_complement(
         foreign, Received("03", NOW, D(100)), [(untaxed, D(100))], "06600")

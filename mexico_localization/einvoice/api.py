@@ -14,7 +14,7 @@ from mexico_localization.einvoice.gather import is_public, receiver_from_custome
 from mexico_localization.einvoice.kinds import global_invoice
 from mexico_localization.einvoice.kinds.substitute import substitute_row
 from mexico_localization.einvoice.messages import translate
-from mexico_localization.einvoice.operations import audit, bulk, review, walk_in
+from mexico_localization.einvoice.operations import audit, bulk, customer_check, review, walk_in
 from mexico_localization.einvoice.operations import ping as ping_service
 from mexico_localization.einvoice.pipeline.cancellation import refuse_while_related, request_cancellation
 from mexico_localization.einvoice.pipeline.rows import enqueue_stamp
@@ -28,6 +28,16 @@ def ping_server() -> dict[str, Any]:
     """Checks URL and key at FacturaAPI (no side effects there) and records the call."""
     require_manager()
     return ping_service.run_ping()
+
+
+@frappe.whitelist(methods=["POST"])
+def check_customer_with_sat(customer: str) -> dict[str, Any]:
+    """Compares the customer's fiscal data with SAT's records through FacturaAPI; recorded. A CFDI
+    Manager who may also edit the customer (the one to correct it); the till checks a new customer
+    by itself."""
+    require_manager()
+    frappe.get_doc("Customer", customer).check_permission("write")
+    return customer_check.check_with_sat(customer)
 
 
 @frappe.whitelist(methods=["POST"])

@@ -16,6 +16,7 @@ import frappe
 from frappe.utils import get_datetime, get_system_timezone
 
 from mexico_localization.cfdi import catalogs, rfc
+from mexico_localization.cfdi.arithmetic import charged_total
 from mexico_localization.cfdi.global_cfdi import Ticket
 from mexico_localization.cfdi.model import Line, Payment, Receiver, Sale, Tax
 from mexico_localization.cfdi.money import dec
@@ -103,11 +104,41 @@ def _sale(invoice, customer: str | None) -> Sale:
         lines=tuple(line_for(item, invoice) for item in invoice.items),
         payments=tuple(payment_for(p) for p in invoice.payments if (p.amount or 0) > 0),
         change_amount=dec(invoice.change_amount or 0),
-        grand_total=dec(invoice.grand_total),
+        grand_total=charged(invoice),
         outstanding_amount=outstanding(invoice),
         expedition_zip=(profile.get("mx_expedition_zip") or "") if profile else "",
         series=(profile.get("mx_series") or "") if profile else "",
     )
+
+
+def charged(invoice, base: bool = False) -> Decimal:
+    """What the sale charges, as its CFDI states it: with tax-included prices, the shelf total (see
+    cfdi/arithmetic.charged_total), else the grand total. `base`: in the company currency."""
+    prefix = "base_" if base else ""
+    inclusive = [t for t in invoice.taxes if t.included_in_print_rate]
+    shelf = None
+    if inclusive:
+        exclusive = sum((dec(t.get(f"{prefix}tax_amount_after_discount_amount")) for t in invoice.taxes
+                         if not t.included_in_print_rate), Decimal(0))
+        shelf = dec(invoice.get(f"{prefix}total")) + exclusive - dec(invoice.get(f"{prefix}discount_amount"))
+    return charged_total(dec(invoice.get(f"{prefix}grand_total")), shelf, len(invoice.items))
+
+
+def charged_in_company_currency(names: list[str]) -> dict[str, Decimal]:
+    """`charged(..., base=True)` of many sales in one query (the tickets of a global)."""
+    if not names:
+        return {}
+    rows = frappe.db.sql("""
+        select i.name, i.base_grand_total, i.base_total, i.base_discount_amount,
+            (select count(*) from `tabPOS Invoice Item` it where it.parent = i.name) as line_count,
+            (select max(t.included_in_print_rate) from `tabSales Taxes and Charges` t
+             where t.parent = i.name and t.parenttype = 'POS Invoice') as inclusive,
+            (select ifnull(sum(t.base_tax_amount_after_discount_amount), 0) from `tabSales Taxes and Charges` t
+             where t.parent = i.name and t.parenttype = 'POS Invoice' and t.included_in_print_rate = 0) as exclusive
+        from `tabPOS Invoice` i where i.name in %s""", (tuple(names),), as_dict=True)
+    return {r.name: charged_total(dec(r.base_grand_total),
+                                  dec(r.base_total) + dec(r.exclusive) - dec(r.base_discount_amount)
+                                  if r.inclusive else None, int(r.line_count or 0)) for r in rows}
 
 
 def outstanding(invoice) -> Decimal:
@@ -162,6 +193,7 @@ def receiver_from_customer(doc) -> Receiver:
         zip=(doc.get("mx_fiscal_zip") or "").strip(),
         cfdi_use=doc.get("mx_cfdi_use") or "",
         email=email or None,
+        ieps_breakdown=bool(doc.get("mx_ieps_breakdown")),
     )
 
 
@@ -237,13 +269,14 @@ def ticket_from_invoice(name: str, returns: list[str]) -> Ticket:
 def _ticket(name: str, returns: list[str]) -> Ticket:
     lines: list[Line] = []
     payments: list[Payment] = []
-    change = Decimal(0)
+    change = total = Decimal(0)
     for doc in [load_sale(n) for n in (name, *returns)]:
         lines += [replace(line_for(item, doc), net_amount=dec(item.base_net_amount)) for item in doc.items]
         payments += [Payment(p.payment_form, dec(row.base_amount), p.mode) for row in doc.payments
                      for p in [payment_for(row)] if row.base_amount]
         change += dec(doc.base_change_amount or 0)
-    return Ticket(name, tuple(lines), tuple(payments), change)
+        total += charged(doc, base=True)
+    return Ticket(name, tuple(lines), tuple(payments), change, total)
 
 
 def returns_in(cfdi) -> dict[str, list[str]]:

@@ -11,6 +11,7 @@ PROFILE = "ML Caja 1"
 PRICE_LIST = "ML Precios MXN"
 NOMINATIVE, WALK_IN = "ML Escuela Kemper", "ML Mostrador"
 IVA_ACCOUNT = f"IVA Trasladado 16% - {ABBR}"
+IEPS_ACCOUNT = f"IEPS Trasladado 8% - {ABBR}"
 
 
 def _ensure(doctype: str, name: str, values: dict) -> str:
@@ -31,6 +32,9 @@ def shop() -> frappe._dict:
     _ensure("Account", IVA_ACCOUNT, {"account_name": "IVA Trasladado 16%", "company": COMPANY,
                                      "parent_account": parent_tax, "account_type": "Tax", "tax_rate": 16,
                                      "mx_tax_type": "IVA", "mx_tax_factor": "Tasa"})
+    _ensure("Account", IEPS_ACCOUNT, {"account_name": "IEPS Trasladado 8%", "company": COMPANY,
+                                      "parent_account": parent_tax, "account_type": "Tax", "tax_rate": 8,
+                                      "mx_tax_type": "IEPS", "mx_tax_factor": "Tasa"})
     _ensure("Price List", PRICE_LIST, {"price_list_name": PRICE_LIST, "currency": "MXN", "selling": 1,
                                        "enabled": 1})
     if frappe.get_meta("UOM").has_field("mx_unit_key"):  # the benchmark's baseline site lacks the app
@@ -77,8 +81,10 @@ def till(profile: str, expedition_zip: str = "06600") -> str:
 
 
 def pos_invoice(customer: str, lines: list[tuple[str, float, float]], *, cash: float | None = None,
-                card: float = 0, submit: bool = True, profile: str = PROFILE):
-    """A POS Invoice as the till makes it: items (code, qty, rate), IVA 16 %, cash and card."""
+                card: float = 0, submit: bool = True, profile: str = PROFILE, included: bool = False,
+                ieps: bool = False):
+    """A POS Invoice as the till makes it: items (code, qty, rate), IVA 16 % (on price + IEPS 8 % with
+    `ieps`; with `included`, shelf prices that include them), cash and card."""
     invoice = frappe.new_doc("POS Invoice")
     invoice.update({"company": COMPANY, "pos_profile": profile, "customer": customer, "is_pos": 1,
                     "currency": "MXN", "conversion_rate": 1, "selling_price_list": PRICE_LIST,
@@ -90,8 +96,13 @@ def pos_invoice(customer: str, lines: list[tuple[str, float, float]], *, cash: f
         invoice.append("items", {"item_code": code, "qty": qty, "rate": rate, "price_list_rate": rate,
                                  "uom": "Nos", "conversion_factor": 1, "income_account": f"Sales - {ABBR}",
                                  "cost_center": f"Main - {ABBR}", "warehouse": f"Stores - {ABBR}"})
-    invoice.set("taxes", [{"charge_type": "On Net Total", "account_head": IVA_ACCOUNT, "rate": 16,
-                           "description": "IVA 16%", "cost_center": f"Main - {ABBR}"}])
+    iva = {"charge_type": "On Net Total", "account_head": IVA_ACCOUNT, "rate": 16, "description": "IVA 16%",
+           "cost_center": f"Main - {ABBR}", "included_in_print_rate": int(included)}
+    if ieps:  # LIVA art. 12: IVA on the price plus IEPS
+        iva.update(charge_type="On Previous Row Total", row_id=1)
+    invoice.set("taxes", ([{"charge_type": "On Net Total", "account_head": IEPS_ACCOUNT, "rate": 8,
+                            "description": "IEPS 8%", "cost_center": f"Main - {ABBR}",
+                            "included_in_print_rate": int(included)}] if ieps else []) + [iva])
     invoice.calculate_taxes_and_totals()
     total = flt(invoice.rounded_total or invoice.grand_total)
     for row in invoice.payments:

@@ -147,6 +147,37 @@ class TestGlobalInvoices(StampingTestCase):
         calls = self.emulator.state.summary()["calls"]
         self.assertEqual((calls.get("create_invoice"), calls.get("cancel_invoice")), (3, 1))
 
+    def test_a_return_netted_into_the_global_becomes_a_credit_note_of_the_tickets_nominative_cfdi(self):
+        """Issue 17, item 17: the re-issued global collects only the returns of the tickets that stay, so
+        the requested ticket's netted return would be lost; it becomes a credit note related to the
+        ticket's nominative CFDI, which declares the whole sale."""
+        walk_in, other = self.ticket(), self.ticket(lines=(("ML-PAN", 2, 50),))
+        ret = pos_return(walk_in, 1)
+        old = self.issue()
+        self.assertEqual(frappe.db.get_value("POS Invoice", ret.name, "mx_cfdi"), old)
+        stamp(old)
+        self.assertEqual(self.stamped_body(frappe.get_doc("CFDI", old))["total"], 92.8 + 116.0)  # netted
+
+        nominative = api.request_nominative(walk_in.name, NOMINATIVE)["cfdi"]
+        credit = frappe.get_doc("CFDI", {"reference_name": ret.name, "cfdi_type": "E"})
+        self.assertEqual((credit.status, credit.original_invoice), ("Awaiting Original", walk_in.name))
+        stamp(nominative)
+        nominative_row = frappe.get_doc("CFDI", nominative)
+        self.assertEqual(self.stamped_body(nominative_row)["total"], 185.6)  # the whole sale
+        credit.reload()
+        self.assertEqual((credit.status, credit.related_uuids), ("Queued", nominative_row.uuid))
+        stamp(credit.name)
+        credit.reload()
+        self.assertEqual(credit.status, "Stamped", credit.last_error)
+        body = self.stamped_body(credit)
+        self.assertEqual((body["type"], body["customer"]["tax_id"], body["total"]), ("E", "EKU9003173C9", 92.8))
+        self.assertEqual(body["related_documents"], [{"relationship": "03", "documents": [nominative_row.uuid]}])
+        cancel(old)
+        new = frappe.db.get_value("CFDI", old, "reissued_as")
+        stamp(new)
+        self.assertEqual([t.pos_invoice for t in frappe.get_doc("CFDI", new).tickets], [other.name])
+        self.assertEqual(self.stamped_body(frappe.get_doc("CFDI", new))["total"], 116.0)  # the other ticket only
+
     def test_each_ticket_stamps_a_walk_in_sale_at_once_as_its_own_global(self):
         self.enable(global_periodicity="Each ticket")
         walk_in = self.ticket()

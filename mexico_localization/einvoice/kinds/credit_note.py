@@ -19,8 +19,9 @@ from mexico_localization.cfdi.global_cfdi import DAY, period_of
 from mexico_localization.cfdi.mapping import BuiltInvoice
 from mexico_localization.cfdi.moves import RELEASE_RETURN
 from mexico_localization.cfdi.states import CfdiState
-from mexico_localization.einvoice.gather import load_sale, sale_from_invoice
+from mexico_localization.einvoice.gather import charged, load_sale, sale_from_invoice
 from mexico_localization.einvoice.kinds.global_invoice import periodicity
+from mexico_localization.einvoice.kinds.payment_complement import balance_due
 from mexico_localization.einvoice.pipeline.records import mirror_state
 from mexico_localization.einvoice.pipeline.rows import LIVE_QUEUE, enqueue_stamp, new_row, transition
 
@@ -65,7 +66,7 @@ def credit_note_row(invoice, state: CfdiState, queue: str | None = LIVE_QUEUE) -
     original_cfdi = frappe.db.get_value("POS Invoice", invoice.return_against, "mx_cfdi")
     uuid = frappe.db.get_value("CFDI", original_cfdi, "uuid") if state is CfdiState.QUEUED else None
     return new_row({"reference_doctype": invoice.doctype, "reference_name": invoice.name, "cfdi_type": "E",
-                    "company": invoice.company, "status": state.value, "total": abs(invoice.grand_total),
+                    "company": invoice.company, "status": state.value, "total": abs(charged(invoice)),
                     "currency": invoice.currency, "original_invoice": invoice.return_against,
                     "related_uuids": uuid}, external_subject=invoice.name, queue=queue)
 
@@ -100,4 +101,4 @@ def build(row) -> BuiltInvoice:
     customer = frappe.db.get_value("CFDI", original.mx_cfdi, "receiver_customer") if original.mx_cfdi else None
     refund = sale_from_invoice(original).payments
     return build_credit_note(sale_from_invoice(invoice, customer), row.related_uuids, datetime.now(timezone.utc),
-                             refund)
+                             refund, balance_due(original.name, but=row.name))

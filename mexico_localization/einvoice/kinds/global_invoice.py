@@ -27,7 +27,7 @@ from mexico_localization.cfdi.global_cfdi import (
 from mexico_localization.cfdi.mapping import BuiltInvoice
 from mexico_localization.cfdi.problems import CfdiDataError, problem
 from mexico_localization.cfdi.states import CfdiState
-from mexico_localization.einvoice.gather import returns_in, ticket_from_invoice
+from mexico_localization.einvoice.gather import charged, charged_in_company_currency, returns_in, ticket_from_invoice
 from mexico_localization.einvoice.pipeline.rows import LIVE_QUEUE, new_row
 from mexico_localization.einvoice.settings import get_settings
 
@@ -53,18 +53,19 @@ def create_global(company: str, zip_: str, period: Period, names: list[str], ser
                   {"name": name, "names": tuple(names), "previous": previous})
     taken = frappe.get_all("POS Invoice", filters={"mx_cfdi": name, "is_return": 0, "docstatus": 1},
                            order_by="posting_date, name",
-                           fields=["name", "posting_date", "base_grand_total", "currency"])
+                           fields=["name", "posting_date", "currency"])
     if not taken:
         return None
     returns = _returns_of([t.name for t in taken], previous)
     if returns:
         frappe.db.sql("update `tabPOS Invoice` set mx_cfdi = %s where name in %s",
                       (name, tuple(r.name for r in returns)))
+    charged = charged_in_company_currency([t.name for t in taken] + [r.name for r in returns])
     returned: dict[str, float] = defaultdict(float)
     for r in returns:
-        returned[r.return_against] += flt(r.base_grand_total)
+        returned[r.return_against] += flt(charged[r.name])
     tickets = [{"pos_invoice": t.name, "posting_date": t.posting_date,
-                "amount": flt(t.base_grand_total) + returned[t.name]} for t in taken]
+                "amount": flt(charged[t.name]) + returned[t.name]} for t in taken]
     note = (f"Issued after SAT's deadline for this period ({period.deadline()}): the global CFDI is due within "
             f"24 hours after the period closes (RMF 2.7.1.21).") if now_datetime() > period.deadline() else None
     global_row(name, ("Company", company), company, period, zip_, series, tickets,
@@ -97,14 +98,15 @@ def global_name(zip_: str, period: Period, tag: str = "") -> str:
 
 def _returns_of(tickets: list[str], previous: str | None) -> list:
     holder = {"mx_cfdi": previous} if previous else {"mx_cfdi": ["is", "not set"]}
-    return frappe.get_all("POS Invoice", fields=["name", "return_against", "base_grand_total"], filters={
+    return frappe.get_all("POS Invoice", fields=["name", "return_against"], filters={
         "is_return": 1, "docstatus": 1, "return_against": ["in", tickets],
         "mx_cfdi_status": CfdiState.AWAITING_GLOBAL.value, **holder})
 
 
 def each_ticket_global(invoice, zip_: str, series: str, queue: str | None = LIVE_QUEUE) -> str:
     """"Each ticket": the walk-in sale's own one-ticket global, written in the cashier's transaction."""
-    tickets = [{"pos_invoice": invoice.name, "posting_date": invoice.posting_date, "amount": invoice.base_grand_total}]
+    tickets = [{"pos_invoice": invoice.name, "posting_date": invoice.posting_date,
+                "amount": flt(charged(invoice, base=True))}]
     return global_row(f"{invoice.name}-IG", (invoice.doctype, invoice.name), invoice.company,
                       period_of(getdate(invoice.posting_date), DAY), zip_, series, tickets, invoice.currency,
                       queue=queue)

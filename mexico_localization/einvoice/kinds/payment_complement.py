@@ -15,18 +15,21 @@ from decimal import Decimal
 import frappe
 from frappe.utils import flt, now_datetime
 
-from mexico_localization.cfdi.mapping import BuiltInvoice
+from mexico_localization.cfdi.mapping import BuiltInvoice, stated_lines
 from mexico_localization.cfdi.money import dec
 from mexico_localization.cfdi.payment_complement import (
     DeferredSale,
     Received,
     allocate,
-    build_payment_complement,
+    build_payments,
     payment_time,
+    till_payments,
 )
-from mexico_localization.cfdi.payment_form import dominant_form
+from mexico_localization.cfdi.payment_form import settled_by_form
+from mexico_localization.cfdi.stamped_xml import stamped_tax_bases
 from mexico_localization.cfdi.states import IN_FLIGHT, VALID_AT_SAT, CfdiState
 from mexico_localization.einvoice.gather import load_sale, lookup, posting_datetime, profile_of, sale_from_invoice
+from mexico_localization.einvoice.pipeline.records import kept_xml
 from mexico_localization.einvoice.pipeline.rows import new_row
 
 STANDING = tuple(s.value for s in VALID_AT_SAT | IN_FLIGHT)
@@ -41,15 +44,33 @@ def deferred_sales(sales_invoice: str) -> list[DeferredSale]:
                               filters={"reference_doctype": "POS Invoice", "reference_name": ["in", names or [""]],
                                        "cfdi_type": "I", "status": CfdiState.STAMPED.value, "payment_method": "PPD"}):
         sale = load_sale(row.reference_name)
-        paid, count = frappe.db.sql("""
-            select ifnull(sum(a.amount), 0), count(*) from `tabCFDI Payment Allocation` a
-            join `tabCFDI` c on c.name = a.parent
-            where a.related_cfdi = %s and c.status in %s""", (row.name, STANDING))[0]
-        credited = frappe.db.sql("""select ifnull(sum(total), 0) from `tabCFDI`
-            where cfdi_type = 'E' and original_invoice = %s and status in %s""", (row.reference_name, STANDING))[0][0]
+        paid, count, credited = standing_payments(row.name, row.reference_name)
         found.append(DeferredSale(row.reference_name, row.uuid, posting_datetime(sale.posting_date, sale.posting_time),
-                                  dec(row.total), sale_from_invoice(sale).lines, dec(paid), dec(credited), int(count)))
+                                  dec(row.total), sale_from_invoice(sale).lines, paid, credited, count))
     return found
+
+
+def standing_payments(cfdi: str, sale: str, but: str | None = None) -> tuple[Decimal, int, Decimal]:
+    """What the complements valid or on their way declare paid on a PPD CFDI (and how many there are),
+    and what its credit notes (other than `but`) take off it."""
+    paid, count = frappe.db.sql("""
+        select ifnull(sum(a.amount), 0), count(*) from `tabCFDI Payment Allocation` a
+        join `tabCFDI` c on c.name = a.parent
+        where a.related_cfdi = %s and c.status in %s""", (cfdi, STANDING))[0]
+    credited = frappe.db.sql("""select ifnull(sum(total), 0) from `tabCFDI`
+        where cfdi_type = 'E' and original_invoice = %s and status in %s and name != %s""",
+                             (sale, STANDING, but or ""))[0][0]
+    return dec(paid), int(count), dec(credited)
+
+
+def balance_due(sale: str, but: str | None = None) -> Decimal:
+    """What the buyer still owes on a sale's stamped PPD CFDI (0 for a PUE one, or none)."""
+    row = frappe.db.get_value("CFDI", {"reference_name": sale, "cfdi_type": "I", "payment_method": "PPD",
+                                       "status": CfdiState.STAMPED.value}, ["name", "total"], as_dict=True)
+    if not row:
+        return Decimal(0)
+    paid, _count, credited = standing_payments(row.name, sale, but)
+    return max(Decimal(0), dec(row.total) - paid - credited)
 
 
 def payment_row(payment) -> str | None:
@@ -95,34 +116,60 @@ def till_payment(cfdi) -> str | None:
                    external_subject=f"{sale.name}-P")
 
 
+def stamped_bases(cfdi: str | None):
+    """The related CFDI's tax bases as its stamped XML states them (None without an intact XML)."""
+    xml = kept_xml(cfdi) if cfdi else None
+    return stamped_tax_bases(xml) if xml else None
+
+
+def stated(sale, cfdi: str | None):
+    """The sale's lines as its CFDI stated them (IEPS inside or apart, bases fitted), for when its XML
+    cannot be read."""
+    customer = frappe.db.get_value("CFDI", cfdi, "receiver_customer") if cfdi else None
+    gathered = sale_from_invoice(sale, customer)
+    return stated_lines(gathered.lines, gathered.receiver, gathered.grand_total or None)
+
+
+def party_rates(payment) -> tuple[tuple[str, Decimal], ...]:
+    """MXN per unit of the receivable's currency on the payment date, for a related CFDI in it: the
+    Payment Entry's source exchange rate when the party account is not in pesos."""
+    currency = payment.get("paid_from_account_currency")
+    if not currency or currency == "MXN":
+        return ()
+    return ((currency, dec(payment.get("source_exchange_rate") or 0)),)
+
+
 def build(row) -> BuiltInvoice:
     """The body for a complement row (a Payment Entry's, or a till payment's); a CFDI de pago totals 0."""
-    if row.reference_doctype == "POS Invoice":
-        sale = load_sale(row.reference_name)
-        form = dominant_form([(sale_from_invoice(sale).payments, dec(sale.change_amount or 0))])
-        payment = frappe._dict(posting_date=sale.posting_date, reference_no="", paid_to_account_currency=sale.currency,
-                               target_exchange_rate=sale.conversion_rate, mx_form=form, mode_of_payment="",
-                               paid_on=posting_datetime(sale.posting_date, sale.posting_time))
-    else:
-        payment = frappe.db.get_value("Payment Entry", row.reference_name, [
-            "mode_of_payment", "posting_date", "reference_no", "paid_to_account_currency", "target_exchange_rate"],
-            as_dict=True)
-        payment.mx_form = lookup("Mode of Payment", payment.mode_of_payment, "mx_payment_form") or ""
-        payment.paid_on = posting_datetime(payment.posting_date, "12:00:00")  # a Payment Entry has a date only
     first = load_sale(row.payment_allocations[0].pos_invoice)
     original = frappe.db.get_value("CFDI", row.payment_allocations[0].related_cfdi, "receiver_customer")
     receiver = sale_from_invoice(first, original).receiver
-    allocations = []
-    for a in row.payment_allocations:
-        sale = load_sale(a.pos_invoice)
-        total = dec(a.cfdi_total)
-        allocations.append((DeferredSale(a.pos_invoice, a.uuid, posting_datetime(sale.posting_date, sale.posting_time),
-                                         total, sale_from_invoice(sale).lines, paid=total - dec(a.last_balance),
-                                         installments=int(a.installment) - 1), dec(a.amount)))
+    allocations = [(deferred_sale(a), dec(a.amount)) for a in row.payment_allocations]
     now = posting_datetime(now_datetime().date(), now_datetime().strftime("%H:%M:%S"))
-    paid_at = payment_time(payment.paid_on, now, [sale.posted for sale, _amount in allocations])
-    received = Received(payment.mx_form, paid_at, sum((amount for _s, amount in allocations), Decimal(0)),
-                        payment.paid_to_account_currency or "MXN", dec(payment.target_exchange_rate or 1),
-                        payment.reference_no or "", payment.mode_of_payment or "")
     zip_ = (profile_of(first.pos_profile) or {}).get("mx_expedition_zip") or ""
-    return BuiltInvoice(build_payment_complement(receiver, received, allocations, zip_), late_stamp=False)
+    if row.reference_doctype == "POS Invoice":  # paid in part at the till: one payment per form
+        settled = settled_by_form([(sale_from_invoice(first).payments, dec(first.change_amount or 0))])
+        paid_at = payment_time(posting_datetime(first.posting_date, first.posting_time), now,
+                               [allocations[0][0].posted])
+        payments = till_payments(allocations[0][0], settled, paid_at, first.currency, dec(first.conversion_rate or 1))
+        return BuiltInvoice(build_payments(receiver, payments, zip_), late_stamp=False)
+    payment = frappe.db.get_value("Payment Entry", row.reference_name, [
+        "mode_of_payment", "posting_date", "reference_no", "paid_to_account_currency", "target_exchange_rate",
+        "paid_from_account_currency", "source_exchange_rate"], as_dict=True)
+    paid_at = payment_time(posting_datetime(payment.posting_date, "12:00:00"),  # a Payment Entry has a date only
+                           now, [sale.posted for sale, _amount in allocations])
+    received = Received(lookup("Mode of Payment", payment.mode_of_payment, "mx_payment_form") or "", paid_at,
+                        sum((amount for _s, amount in allocations), Decimal(0)),
+                        payment.paid_to_account_currency or "MXN", dec(payment.target_exchange_rate or 1),
+                        payment.reference_no or "", payment.mode_of_payment or "", rates=party_rates(payment))
+    return BuiltInvoice(build_payments(receiver, [(received, allocations)], zip_), late_stamp=False)
+
+
+def deferred_sale(allocation) -> DeferredSale:
+    """A complement row's allocation as the PPD CFDI it pays stood when the row was written."""
+    sale = load_sale(allocation.pos_invoice)
+    total = dec(allocation.cfdi_total)
+    return DeferredSale(allocation.pos_invoice, allocation.uuid, posting_datetime(sale.posting_date, sale.posting_time),
+                        total, stated(sale, allocation.related_cfdi), paid=total - dec(allocation.last_balance),
+                        installments=int(allocation.installment) - 1, bases=stamped_bases(allocation.related_cfdi),
+                        currency=frappe.db.get_value("CFDI", allocation.related_cfdi, "currency") or "MXN")

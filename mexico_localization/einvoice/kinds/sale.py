@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from mexico_localization.cfdi.mapping import BuiltInvoice, build_invoice
 from mexico_localization.cfdi.states import CfdiState
-from mexico_localization.einvoice.gather import load_sale, sale_from_invoice
+from mexico_localization.einvoice.gather import charged, load_sale, sale_from_invoice
 from mexico_localization.einvoice.pipeline.rows import LIVE_QUEUE, new_row
 
 
@@ -14,7 +14,7 @@ def sale_row(invoice, queue: str | None = LIVE_QUEUE, **values) -> str:
     """The sale's ingreso row, Queued: at submit, or for a walk-in ticket's nominative request. Its
     External ID names the sale, so a look-up after a lost answer finds what was stamped for it."""
     return new_row({"reference_doctype": invoice.doctype, "reference_name": invoice.name, "cfdi_type": "I",
-                    "company": invoice.company, "status": CfdiState.QUEUED.value, "total": invoice.grand_total,
+                    "company": invoice.company, "status": CfdiState.QUEUED.value, "total": charged(invoice),
                     "currency": invoice.currency, **values}, external_subject=invoice.name, queue=queue)
 
 

@@ -8,6 +8,7 @@ import frappe
 from mexico_localization.cfdi.credit_note import as_substitute
 from mexico_localization.cfdi.mapping import BuiltInvoice
 from mexico_localization.cfdi.states import CfdiState
+from mexico_localization.einvoice.gather import charged
 from mexico_localization.einvoice.kinds.sale import build as build_sale
 from mexico_localization.einvoice.pipeline.rows import new_row
 
@@ -15,7 +16,7 @@ from mexico_localization.einvoice.pipeline.rows import new_row
 def substitute_row(invoice, old, customer: str | None) -> str:
     """Its own External ID: a second document of the same sale must not answer to the first one's."""
     return new_row({"reference_doctype": invoice.doctype, "reference_name": invoice.name, "cfdi_type": "I",
-                    "company": invoice.company, "status": CfdiState.QUEUED.value, "total": invoice.grand_total,
+                    "company": invoice.company, "status": CfdiState.QUEUED.value, "total": charged(invoice),
                     "currency": invoice.currency, "receiver_customer": customer, "substitutes": old.name,
                     "related_uuids": old.uuid})
 

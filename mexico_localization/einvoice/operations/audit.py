@@ -17,6 +17,7 @@ import frappe
 from frappe.utils import add_days, getdate, now_datetime
 
 from mexico_localization.cfdi.audit_chain import GENESIS, Seal, seal, verify
+from mexico_localization.einvoice.pipeline.records import file_content
 
 ATTEMPT_FIELDS = ["parent", "idx", "attempted_at", "operation", "outcome", "http_status", "error_code",
                   "facturapi_log_id", "integration_request"]
@@ -93,14 +94,7 @@ def altered_xml() -> frappe._dict | None:
     """The first CFDI whose XML on disk is no longer the one it recorded (missing, or other bytes)."""
     for row in frappe.db.sql(f"""select name, xml_file, xml_sha256, {STAMP_DAY} as day from `tabCFDI`
             where ifnull(xml_sha256, '') != '' order by {STAMP_DAY}, name""", as_dict=True):  # noqa: S608
-        file = frappe.db.get_value("File", {"file_url": row.xml_file, "attached_to_doctype": "CFDI",
-                                            "attached_to_name": row.name}, "name")
-        try:
-            content = frappe.get_doc("File", file).get_content() if file else None
-        except OSError:
-            content = None
-        if isinstance(content, str):
-            content = content.encode()
+        content = file_content(row.name, row.xml_file)
         if content is None or hashlib.sha256(content).hexdigest() != row.xml_sha256:
             return row
     return None

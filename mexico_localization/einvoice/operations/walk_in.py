@@ -94,6 +94,7 @@ def request_nominative(invoice, customer: str) -> str:
     refuse_while_related(global_row.name)  # its credit notes would keep SAT from cancelling it (motive 04)
     name = _queue_nominative(invoice, customer, replaces=global_row.name)
     remove_ticket(global_row.name, invoice.name, name)
+    _returns_need_credit_note(invoice.name, netted_into=global_row.name)
     frappe.db.set_value("CFDI", global_row.name, "reissue_remaining", 1, update_modified=False)
     return name
 
@@ -115,7 +116,7 @@ def _take_out_of_unstamped_global(invoice, customer: str, global_name: str) -> s
     """A Failed global was never stamped: the ticket leaves it, and its retry goes without it."""
     name = _queue_nominative(invoice, customer)
     remove_ticket(global_name, invoice.name, name)
-    _returns_need_credit_note(invoice.name)
+    _returns_need_credit_note(invoice.name, netted_into=global_name)
     return name
 
 
@@ -127,10 +128,16 @@ def _queue_nominative(invoice, customer: str, replaces: str | None = None) -> st
     return name
 
 
-def _returns_need_credit_note(ticket: str) -> None:
-    """Returns waiting to be netted into the global: their sale now has a CFDI of its own."""
-    for name in frappe.get_all("POS Invoice", pluck="name", filters={
-            "is_return": 1, "docstatus": 1, "return_against": ticket,
-            "mx_cfdi_status": CfdiState.AWAITING_GLOBAL.value}):
+def _returns_need_credit_note(ticket: str, netted_into: str | None = None) -> None:
+    """The ticket's returns that waited to be netted into a global, or were netted into `netted_into`
+    (the global it leaves, whose re-issue collects only the returns of the tickets that stay): their
+    sale now has a CFDI of its own, so each becomes a credit note related to it, once it is stamped."""
+    filters = {"is_return": 1, "docstatus": 1, "return_against": ticket}
+    waiting = frappe.get_all("POS Invoice", pluck="name",
+                             filters={**filters, "mx_cfdi_status": CfdiState.AWAITING_GLOBAL.value})
+    netted = frappe.get_all("POS Invoice", pluck="name", filters={**filters, "mx_cfdi": netted_into}) \
+        if netted_into else []
+    for name in netted:
+        frappe.db.set_value("POS Invoice", name, "mx_cfdi", None, update_modified=False)
+    for name in dict.fromkeys(waiting + netted):
         convert_to_credit_note(name)
-

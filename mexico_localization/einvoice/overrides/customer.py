@@ -10,6 +10,7 @@ from mexico_localization.cfdi import rfc
 from mexico_localization.cfdi.validation import receiver_problems
 from mexico_localization.einvoice.gather import receiver_from_customer
 from mexico_localization.einvoice.messages import translate
+from mexico_localization.einvoice.operations.customer_check import check_new_customer
 
 
 def validate(doc, method: str | None = None) -> None:
@@ -24,3 +25,8 @@ def validate(doc, method: str | None = None) -> None:
     if found:
         frappe.msgprint("<br>".join(frappe.utils.escape_html(translate(p)) for p in found),
                         title=_("CFDI data of this customer"), indicator="orange")
+
+
+def after_insert(doc, method: str | None = None) -> None:
+    """A new customer (the POS quick entry's too) is checked with SAT at once when E Invoice is on."""
+    check_new_customer(doc)

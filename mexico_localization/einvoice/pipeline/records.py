@@ -194,6 +194,24 @@ def recorded_times(outcome: Outcome) -> dict[str, Any]:
     return {}
 
 
+def file_content(cfdi: str, file_url: str | None) -> bytes | None:
+    """The bytes of a file the CFDI keeps; None when it is gone."""
+    file = file_url and frappe.db.get_value("File", {"file_url": file_url, "attached_to_doctype": "CFDI",
+                                                     "attached_to_name": cfdi}, "name")
+    try:
+        content = frappe.get_doc("File", file).get_content() if file else None
+    except OSError:
+        return None
+    return content.encode() if isinstance(content, str) else content
+
+
+def kept_xml(cfdi: str) -> bytes | None:
+    """The CFDI's stamped XML, only if it is still the one recorded at the stamp (its SHA-256)."""
+    row = frappe.db.get_value("CFDI", cfdi, ["xml_file", "xml_sha256"], as_dict=True)
+    content = file_content(cfdi, row.xml_file) if row and row.xml_sha256 else None
+    return content if content is not None and hashlib.sha256(content).hexdigest() == row.xml_sha256 else None
+
+
 def attach(cfdi: str, file_name: str, content: bytes) -> str:
     """A private file of the CFDI, owned by Administrator: not by the cashier whose sale queued the
     job (File lets its owner edit and delete it)."""

@@ -58,6 +58,14 @@ CUSTOM_FIELDS: dict[str, list[dict]] = {
          "description": "Only for buyers resident abroad, e.g. USA. They are issued to XEXX010101000."},
         {"fieldname": "mx_foreign_tax_id", "fieldtype": "Data", "label": "Foreign Tax ID (NumRegIdTrib)",
          "insert_after": "mx_fiscal_residence", "depends_on": "mx_fiscal_residence"},
+        {"fieldname": "mx_ieps_breakdown", "fieldtype": "Check", "label": "IEPS desglosado",
+         "insert_after": "mx_foreign_tax_id",
+         "description": "Only for an IEPS taxpayer who asks for it (LIEPS art. 19-II): its CFDIs state IEPS apart. "
+                        "Otherwise IEPS is part of the price and only IVA is itemized."},
+        {"fieldname": "mx_sat_checked_at", "fieldtype": "Datetime", "label": "Checked with SAT on", "read_only": 1,
+         "no_copy": 1, "insert_after": "mx_ieps_breakdown"},
+        {"fieldname": "mx_sat_check_result", "fieldtype": "Small Text", "label": "SAT Check Result", "read_only": 1,
+         "no_copy": 1, "insert_after": "mx_sat_checked_at", "depends_on": "mx_sat_checked_at"},
     ],
     "Item": [
         {"fieldname": "mx_product_key", "fieldtype": "Data", "label": "SAT Product Key", "length": 8,
