@@ -34,6 +34,10 @@ def test_the_shelf_total_is_what_a_tax_included_sale_charges_unless_the_gap_is_n
     assert charged_total(D("36.91"), D("37.00"), lines=37) == D("37.00")
     assert charged_total(D("185.60"), None, lines=1) == D("185.60")          # tax-excluded prices
     assert charged_total(D("88.40"), D("90.00"), lines=2) == D("88.40")      # a discount on the net total
+    assert charged_total(D("36.91"), D("37.00"), lines=37, paid=D("37.00")) == D("37.00")
+    assert charged_total(D("36.91"), D("37.00"), lines=37, paid=D("36.91")) == D("36.91")  # charged ERPNext's
+    assert charged_total(D("36.91"), D("37.00"), lines=37, paid=D("20.00")) == D("36.91")  # owed: the receivable
+    assert charged_total(D("-36.91"), D("-37.00"), lines=37, paid=D("-37.00")) == D("-37.00")  # refunded
 
 
 def test_a_gap_larger_than_rounding_is_left_alone():

@@ -126,13 +126,18 @@ def fold_ieps(line: Line) -> Line:
                    taxes=others, taxability=line.taxability if others else IEPS_NOT_STATED)
 
 
-def charged_total(grand_total: Decimal, shelf_total: Decimal | None, lines: int) -> Decimal:
+def charged_total(grand_total: Decimal, shelf_total: Decimal | None, lines: int,
+                  paid: Decimal | None = None) -> Decimal:
     """What the customer is charged for a sale. With tax-included prices it is the shelf total (ERPNext's
     own `total + taxes not included − discount`), which ERPNext's grand total matches only when its
     net amounts, rounded to cents, land within 5 centavos of it (adjust_grand_total_for_inclusive_tax;
-    37 items at $1.00 give a grand total of 36.91). A gap larger than a centavo per line is not
-    rounding (a discount on the net total, say), and the grand total stands."""
+    37 items at $1.00 give a grand total of 36.91). The shelf total stands only when what was paid
+    (net of change; refunded, for a return) covers it: a sale left owing, or settled at the grand total,
+    is what ERPNext's receivable says. A gap larger than a centavo per line is not rounding (a discount
+    on the net total, say), and the grand total stands."""
     if shelf_total is None or abs(shelf_total - grand_total) > CENT * max(lines, 1):
+        return grand_total
+    if paid is not None and abs(paid) < abs(shelf_total):
         return grand_total
     return shelf_total
 

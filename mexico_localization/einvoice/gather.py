@@ -121,7 +121,8 @@ def charged(invoice, base: bool = False) -> Decimal:
         exclusive = sum((dec(t.get(f"{prefix}tax_amount_after_discount_amount")) for t in invoice.taxes
                          if not t.included_in_print_rate), Decimal(0))
         shelf = dec(invoice.get(f"{prefix}total")) + exclusive - dec(invoice.get(f"{prefix}discount_amount"))
-    return charged_total(dec(invoice.get(f"{prefix}grand_total")), shelf, len(invoice.items))
+    paid = dec(invoice.get(f"{prefix}paid_amount")) - dec(invoice.get(f"{prefix}change_amount"))
+    return charged_total(dec(invoice.get(f"{prefix}grand_total")), shelf, len(invoice.items), paid)
 
 
 def charged_in_company_currency(names: list[str]) -> dict[str, Decimal]:
@@ -130,6 +131,7 @@ def charged_in_company_currency(names: list[str]) -> dict[str, Decimal]:
         return {}
     rows = frappe.db.sql("""
         select i.name, i.base_grand_total, i.base_total, i.base_discount_amount,
+            i.base_paid_amount - ifnull(i.base_change_amount, 0) as paid,
             (select count(*) from `tabPOS Invoice Item` it where it.parent = i.name) as line_count,
             (select max(t.included_in_print_rate) from `tabSales Taxes and Charges` t
              where t.parent = i.name and t.parenttype = 'POS Invoice') as inclusive,
@@ -138,7 +140,7 @@ def charged_in_company_currency(names: list[str]) -> dict[str, Decimal]:
         from `tabPOS Invoice` i where i.name in %s""", (tuple(names),), as_dict=True)
     return {r.name: charged_total(dec(r.base_grand_total),
                                   dec(r.base_total) + dec(r.exclusive) - dec(r.base_discount_amount)
-                                  if r.inclusive else None, int(r.line_count or 0)) for r in rows}
+                                  if r.inclusive else None, int(r.line_count or 0), dec(r.paid)) for r in rows}
 
 
 def outstanding(invoice) -> Decimal:

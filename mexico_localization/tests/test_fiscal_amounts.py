@@ -10,6 +10,7 @@ import frappe
 from frappe.utils import flt
 
 from mexico_localization.einvoice import api
+from mexico_localization.einvoice.kinds.payment_complement import standing_payments
 from mexico_localization.einvoice.pipeline.jobs import stamp
 from mexico_localization.testing.totals import sat_total
 from mexico_localization.tests.pos_fixtures import NOMINATIVE, pos_invoice, pos_return
@@ -79,6 +80,9 @@ class TestFiscalAmounts(StampingTestCase):
         ingreso = self.stamped(sale)
         self.assertEqual(self.body(ingreso)["payment_method"], "PPD")
         complement = frappe.get_doc("CFDI", {"reference_name": sale.name, "cfdi_type": "P"})
+        self.assertEqual([(a.payment_form, a.installment) for a in complement.payment_allocations],
+                         [("01", 1), ("28", 2)])
+        self.assertEqual(standing_payments(ingreso.name, sale.name)[1], 2, "a later payment is installment 3")
         stamp(complement.name)
         complement.reload()
         self.assertEqual(complement.status, "Stamped", complement.last_error)

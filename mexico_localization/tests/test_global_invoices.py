@@ -152,11 +152,11 @@ class TestGlobalInvoices(StampingTestCase):
         the requested ticket's netted return would be lost; it becomes a credit note related to the
         ticket's nominative CFDI, which declares the whole sale."""
         walk_in, other = self.ticket(), self.ticket(lines=(("ML-PAN", 2, 50),))
-        ret = pos_return(walk_in, 1)
+        ret, other_ret = pos_return(walk_in, 1), pos_return(other, 1)
         old = self.issue()
         self.assertEqual(frappe.db.get_value("POS Invoice", ret.name, "mx_cfdi"), old)
         stamp(old)
-        self.assertEqual(self.stamped_body(frappe.get_doc("CFDI", old))["total"], 92.8 + 116.0)  # netted
+        self.assertEqual(self.stamped_body(frappe.get_doc("CFDI", old))["total"], 92.8 + 58.0)  # both netted
 
         nominative = api.request_nominative(walk_in.name, NOMINATIVE)["cfdi"]
         credit = frappe.get_doc("CFDI", {"reference_name": ret.name, "cfdi_type": "E"})
@@ -176,7 +176,9 @@ class TestGlobalInvoices(StampingTestCase):
         new = frappe.db.get_value("CFDI", old, "reissued_as")
         stamp(new)
         self.assertEqual([t.pos_invoice for t in frappe.get_doc("CFDI", new).tickets], [other.name])
-        self.assertEqual(self.stamped_body(frappe.get_doc("CFDI", new))["total"], 116.0)  # the other ticket only
+        # The ticket that stays keeps its return netted: the re-issue declares 58.00, not 116.00.
+        self.assertEqual(self.stamped_body(frappe.get_doc("CFDI", new))["total"], 58.0)
+        self.assertEqual(frappe.db.get_value("POS Invoice", other_ret.name, "mx_cfdi"), new)
 
     def test_each_ticket_stamps_a_walk_in_sale_at_once_as_its_own_global(self):
         self.enable(global_periodicity="Each ticket")

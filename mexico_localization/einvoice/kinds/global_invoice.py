@@ -60,12 +60,12 @@ def create_global(company: str, zip_: str, period: Period, names: list[str], ser
     if returns:
         frappe.db.sql("update `tabPOS Invoice` set mx_cfdi = %s where name in %s",
                       (name, tuple(r.name for r in returns)))
-    charged = charged_in_company_currency([t.name for t in taken] + [r.name for r in returns])
+    amounts = charged_in_company_currency([t.name for t in taken] + [r.name for r in returns])
     returned: dict[str, float] = defaultdict(float)
     for r in returns:
-        returned[r.return_against] += flt(charged[r.name])
+        returned[r.return_against] += flt(amounts[r.name])
     tickets = [{"pos_invoice": t.name, "posting_date": t.posting_date,
-                "amount": flt(charged[t.name]) + returned[t.name]} for t in taken]
+                "amount": flt(amounts[t.name]) + returned[t.name]} for t in taken]
     note = (f"Issued after SAT's deadline for this period ({period.deadline()}): the global CFDI is due within "
             f"24 hours after the period closes (RMF 2.7.1.21).") if now_datetime() > period.deadline() else None
     global_row(name, ("Company", company), company, period, zip_, series, tickets,
@@ -97,10 +97,12 @@ def global_name(zip_: str, period: Period, tag: str = "") -> str:
 
 
 def _returns_of(tickets: list[str], previous: str | None) -> list:
-    holder = {"mx_cfdi": previous} if previous else {"mx_cfdi": ["is", "not set"]}
+    """The returns to net into a new global: those waiting for one, or, re-issuing, those the previous
+    global netted (whatever state its mirror gave them since)."""
+    holder = {"mx_cfdi": previous} if previous else {"mx_cfdi": ["is", "not set"],
+                                                     "mx_cfdi_status": CfdiState.AWAITING_GLOBAL.value}
     return frappe.get_all("POS Invoice", fields=["name", "return_against"], filters={
-        "is_return": 1, "docstatus": 1, "return_against": ["in", tickets],
-        "mx_cfdi_status": CfdiState.AWAITING_GLOBAL.value, **holder})
+        "is_return": 1, "docstatus": 1, "return_against": ["in", tickets], **holder})
 
 
 def each_ticket_global(invoice, zip_: str, series: str, queue: str | None = LIVE_QUEUE) -> str:

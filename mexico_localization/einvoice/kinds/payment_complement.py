@@ -25,7 +25,7 @@ from mexico_localization.cfdi.payment_complement import (
     payment_time,
     till_payments,
 )
-from mexico_localization.cfdi.payment_form import settled_by_form
+from mexico_localization.cfdi.payment_form import dominant_form, settled_by_form
 from mexico_localization.cfdi.stamped_xml import stamped_tax_bases
 from mexico_localization.cfdi.states import IN_FLIGHT, VALID_AT_SAT, CfdiState
 from mexico_localization.einvoice.gather import load_sale, lookup, posting_datetime, profile_of, sale_from_invoice
@@ -99,20 +99,27 @@ def _cfdi_of(pos_invoice: str) -> str:
 
 
 def till_payment(cfdi) -> str | None:
-    """A PPD sale partly paid at the till: that payment needs its complement too (installment 1),
-    queued once the sale's CFDI is stamped."""
+    """A PPD sale partly paid at the till: that payment needs its complement too, queued once the
+    sale's CFDI is stamped. One allocation per form (a Pago node each, Pagos 2.0), each a further
+    installment, fixed here so later complements number on from them."""
     if cfdi.cfdi_type != "I" or cfdi.payment_method != "PPD" or cfdi.reference_doctype != "POS Invoice":
         return None
     sale = load_sale(cfdi.reference_name)
     paid = flt(sale.paid_amount) - flt(sale.change_amount)
     if paid <= 0 or frappe.db.exists("CFDI", {"reference_name": sale.name, "cfdi_type": "P"}):
         return None
+    ppd = DeferredSale(sale.name, cfdi.uuid, posting_datetime(sale.posting_date, sale.posting_time),
+                       dec(cfdi.total), ())
+    settled = settled_by_form([(sale_from_invoice(sale).payments, dec(sale.change_amount or 0))])
+    nodes = till_payments(ppd, settled, ppd.posted)
     return new_row({"reference_doctype": "POS Invoice", "reference_name": sale.name, "cfdi_type": "P",
                     "company": sale.company, "status": CfdiState.QUEUED.value, "currency": sale.currency,
                     "total": paid,
                     "payment_allocations": [{"pos_invoice": sale.name, "related_cfdi": cfdi.name, "uuid": cfdi.uuid,
-                                             "cfdi_total": flt(cfdi.total), "amount": paid, "installment": 1,
-                                             "last_balance": flt(cfdi.total)}]},
+                                             "cfdi_total": flt(cfdi.total), "amount": flt(amount),
+                                             "installment": part.installments + 1, "last_balance": flt(part.balance),
+                                             "payment_form": received.payment_form}
+                                            for received, [(part, amount)] in nodes]},
                    external_subject=f"{sale.name}-P")
 
 
@@ -130,13 +137,18 @@ def stated(sale, cfdi: str | None):
     return stated_lines(gathered.lines, gathered.receiver, gathered.grand_total or None)
 
 
-def party_rates(payment) -> tuple[tuple[str, Decimal], ...]:
-    """MXN per unit of the receivable's currency on the payment date, for a related CFDI in it: the
-    Payment Entry's source exchange rate when the party account is not in pesos."""
-    currency = payment.get("paid_from_account_currency")
-    if not currency or currency == "MXN":
-        return ()
-    return ((currency, dec(payment.get("source_exchange_rate") or 0)),)
+def party_rates(payment, currencies: set[str]) -> tuple[tuple[str, Decimal], ...]:
+    """MXN per unit of each related CFDI's currency on the payment date: the Payment Entry's source
+    exchange rate when its party account is in that currency, else ERPNext's rate for the date."""
+    from erpnext.setup.utils import get_exchange_rate
+
+    rates = {}
+    for currency in currencies - {"MXN", payment.paid_to_account_currency or "MXN"}:
+        if payment.get("paid_from_account_currency") == currency and payment.get("source_exchange_rate"):
+            rates[currency] = dec(payment.source_exchange_rate)
+        else:
+            rates[currency] = dec(get_exchange_rate(currency, "MXN", payment.posting_date) or 0)
+    return tuple(rates.items())
 
 
 def build(row) -> BuiltInvoice:
@@ -147,11 +159,13 @@ def build(row) -> BuiltInvoice:
     allocations = [(deferred_sale(a), dec(a.amount)) for a in row.payment_allocations]
     now = posting_datetime(now_datetime().date(), now_datetime().strftime("%H:%M:%S"))
     zip_ = (profile_of(first.pos_profile) or {}).get("mx_expedition_zip") or ""
-    if row.reference_doctype == "POS Invoice":  # paid in part at the till: one payment per form
-        settled = settled_by_form([(sale_from_invoice(first).payments, dec(first.change_amount or 0))])
+    if row.reference_doctype == "POS Invoice":  # paid in part at the till: a Pago node per form
         paid_at = payment_time(posting_datetime(first.posting_date, first.posting_time), now,
                                [allocations[0][0].posted])
-        payments = till_payments(allocations[0][0], settled, paid_at, first.currency, dec(first.conversion_rate or 1))
+        # A row written before allocations kept their form has one allocation: the form that settled most.
+        form = dominant_form([(sale_from_invoice(first).payments, dec(first.change_amount or 0))])
+        payments = [(Received(a.payment_form or form, paid_at, amount, first.currency, dec(first.conversion_rate or 1)),
+                     [(sale, amount)]) for a, (sale, amount) in zip(row.payment_allocations, allocations, strict=True)]
         return BuiltInvoice(build_payments(receiver, payments, zip_), late_stamp=False)
     payment = frappe.db.get_value("Payment Entry", row.reference_name, [
         "mode_of_payment", "posting_date", "reference_no", "paid_to_account_currency", "target_exchange_rate",
@@ -161,7 +175,8 @@ def build(row) -> BuiltInvoice:
     received = Received(lookup("Mode of Payment", payment.mode_of_payment, "mx_payment_form") or "", paid_at,
                         sum((amount for _s, amount in allocations), Decimal(0)),
                         payment.paid_to_account_currency or "MXN", dec(payment.target_exchange_rate or 1),
-                        payment.reference_no or "", payment.mode_of_payment or "", rates=party_rates(payment))
+                        payment.reference_no or "", payment.mode_of_payment or "",
+                        rates=party_rates(payment, {sale.currency for sale, _amount in allocations}))
     return BuiltInvoice(build_payments(receiver, [(received, allocations)], zip_), late_stamp=False)
 
 

@@ -59,11 +59,13 @@ def check_with_sat(customer: str) -> dict[str, Any]:
 
 
 def disagreement(error: FacturapiError) -> str:
-    """FacturaAPI's words, headed by the Customer field to correct."""
+    """FacturaAPI's words, headed by the Customer field to correct when it names one SAT checks."""
     paths = [d.path for d in error.details if d.path] + ([error.path] if error.path else [])
     fields = [_(FIELD_OF_PATH[p]) for p in paths if p in FIELD_OF_PATH]
-    where = _("Correct {0} on the customer's Tax tab.").format(", ".join(dict.fromkeys(fields))) if fields else ""
-    return " ".join(part for part in (_("SAT disagrees: {0}").format(error.message), where) if part)
+    if not fields:
+        return _("FacturaAPI refused the customer's data: {0}").format(error.message)
+    where = _("Correct {0} on the customer's Tax tab.").format(", ".join(dict.fromkeys(fields)))
+    return " ".join((_("SAT disagrees: {0}").format(error.message), where))
 
 
 def check_new_customer(doc, method: str | None = None) -> None:
