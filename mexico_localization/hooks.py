@@ -69,5 +69,8 @@ scheduler_events = {
 # Report cells that link only for readers of the linked doctype (einvoice/report_columns.py).
 app_include_js = ["/assets/mexico_localization/js/cfdi_reports.js"]
 
+# The "Ticket CFDI" print format reads the sale's CFDI through this (Jinja exposes it by its name).
+jinja = {"methods": ["mexico_localization.einvoice.printing.cfdi_ticket_block"]}
+
 doctype_js = {"POS Invoice": "public/js/pos_invoice.js", "Customer": "public/js/customer.js"}
 doctype_list_js = {"POS Invoice": "public/js/pos_invoice_list.js"}

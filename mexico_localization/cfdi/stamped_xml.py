@@ -1,9 +1,10 @@
-"""What a stamped CFDI's XML says of its own taxes: each concept tax with its base, summed. A payment
-complement declares the paid share of exactly these (Pagos 2.0, ImpuestosDR: the related CFDI's
-bases), so it reads them from the document SAT holds rather than working them out again."""
+"""What a stamped CFDI's XML says of itself, read from the document SAT holds rather than worked out
+again: each concept tax with its base, summed (a payment complement declares the paid share of
+exactly these, Pagos 2.0 ImpuestosDR), and what SAT's verification QR is made of."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from xml.etree import ElementTree
 
@@ -41,3 +42,29 @@ def stamped_tax_bases(xml: bytes) -> tuple[tuple[Tax, Decimal], ...] | None:
     except InvalidOperation:
         return None
     return tuple(bases.items())
+
+
+@dataclass(frozen=True)
+class QrFields:
+    uuid: str
+    issuer_rfc: str
+    receiver_rfc: str
+    total: Decimal
+    seal: str     # the issuer's Sello
+
+
+def qr_fields(xml: bytes) -> QrFields | None:
+    """The parts of SAT's verification URL (Anexo 20, Apéndice 1) as the stamped XML states them:
+    TimbreFiscalDigital@UUID, Emisor@Rfc, Receptor@Rfc, Comprobante@Total and @Sello."""
+    try:
+        root = ElementTree.fromstring(xml)  # noqa: S314 (FacturaAPI's own file; expat refuses entity bombs)
+    except ElementTree.ParseError:
+        return None
+    found = {_local(e.tag): e for e in root.iter() if _local(e.tag) in ("Emisor", "Receptor", "TimbreFiscalDigital")}
+    try:
+        fields = QrFields(found["TimbreFiscalDigital"].get("UUID") or "", found["Emisor"].get("Rfc") or "",
+                          found["Receptor"].get("Rfc") or "", Decimal(root.get("Total") or ""),
+                          root.get("Sello") or "")
+    except (KeyError, InvalidOperation):
+        return None
+    return fields if all((fields.uuid, fields.issuer_rfc, fields.receiver_rfc, fields.seal)) else None

@@ -14,6 +14,7 @@ from frappe import _
 
 from mexico_localization.cfdi.problems import Problem, problem
 from mexico_localization.cfdi.states import CfdiState
+from mexico_localization.cfdi.ticket import new_ticket_code
 from mexico_localization.cfdi.validation import receiver_problems, sale_problems
 from mexico_localization.einvoice.gather import is_public, outstanding, profile_of, sale_from_invoice
 from mexico_localization.einvoice.kinds.opening import open_sale_cfdi
@@ -22,11 +23,13 @@ from mexico_localization.einvoice.pipeline.records import keep_mirror
 from mexico_localization.einvoice.settings import get_settings
 from mexico_localization.einvoice.standing import HOLDS_ITS_TICKETS, cfdis_holding
 
+APP_FIELDS = ("mx_ticket_code",)  # written by the app at submit, like the mirror
+
 
 def validate(invoice, method: str | None = None) -> None:
     """The mirror fields stay the app's; then the till's check, when the sale is saved (submitting a
     saved draft validates it again, and checking twice would only cost the cashier time)."""
-    keep_mirror(invoice)
+    keep_mirror(invoice, also=APP_FIELDS)
     if invoice._action == "submit" and not invoice.flags.in_insert:
         return
     if not applies(invoice):
@@ -71,6 +74,8 @@ def before_submit(invoice, method: str | None = None) -> None:
                        "layaway, choose the customer with their RFC: the CFDI of a sale paid later (PPD) is issued "
                        "in their name."), title=_("Walk-in sale not fully paid"))
     opened = open_sale_cfdi(invoice)
+    if applies(invoice):
+        invoice.mx_ticket_code = new_ticket_code()
     invoice.mx_cfdi_status = opened.state.value
     invoice.mx_cfdi_message = opened.reason
     if opened.cfdi:
@@ -80,14 +85,14 @@ def before_submit(invoice, method: str | None = None) -> None:
 def before_update_after_submit(invoice, method: str | None = None) -> None:
     """A submitted sale saved again (by ERPNext's POS closing, a person, the REST API) keeps the
     mirror fields the app wrote."""
-    keep_mirror(invoice)
+    keep_mirror(invoice, also=APP_FIELDS)
 
 
 def before_cancel(invoice, method: str | None = None) -> None:
     """ERPNext's Cancel is refused while a CFDI of the sale is valid or on its way, or a global CFDI
     not yet cancelled holds it as a ticket (read from the CFDI rows, not from the sale's fields). A
     cancel carries no validate: the mirror fields it sends are replaced here too."""
-    keep_mirror(invoice)
+    keep_mirror(invoice, also=APP_FIELDS)
     holding = cfdis_holding(invoice.name)
     if invoice.is_return:  # a return netted into a global is part of that global's amounts
         netted = frappe.db.get_value("POS Invoice", invoice.name, "mx_cfdi")

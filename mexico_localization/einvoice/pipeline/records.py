@@ -237,16 +237,17 @@ def mirror(cfdi) -> None:
                             update_modified=False)
 
 
-def keep_mirror(doc) -> None:
-    """The mirror fields are the app's alone (it writes them with SQL, never through a save): whatever
-    a save by a person, an import or the REST API carries is replaced by what is stored, and a new
-    document starts without them."""
+def keep_mirror(doc, also: tuple[str, ...] = ()) -> None:
+    """The mirror fields (and `also`, the doctype's other app-written fields) are the app's alone (it
+    writes them with SQL, never through a save): whatever a save by a person, an import or the REST
+    API carries is replaced by what is stored, and a new document starts without them."""
+    fields = [*MIRROR_FIELDS, *also]
     if doc.is_new():
         stored = {}
     else:  # a locking read: the latest committed values, not this transaction's older snapshot
-        stored = doc.get_doc_before_save() or frappe.db.get_value(doc.doctype, doc.name, MIRROR_FIELDS,
+        stored = doc.get_doc_before_save() or frappe.db.get_value(doc.doctype, doc.name, fields,
                                                                  as_dict=True, for_update=True) or {}
-    for fieldname in MIRROR_FIELDS:
+    for fieldname in fields:
         doc.set(fieldname, stored.get(fieldname))
 
 

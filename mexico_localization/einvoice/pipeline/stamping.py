@@ -219,6 +219,7 @@ def invoice_values(invoice: dict[str, Any], expected_total, cfdi_type: str = "I"
     if invoice.get("uuid"):
         values.update(uuid=invoice["uuid"], sat_cert_number=stamp.get("sat_cert_number"),
                       sat_signature=stamp.get("sat_signature"), verification_url=invoice.get("verification_url"),
+                      signature=stamp.get("signature"),
                       stamped_at=to_site_time(stamp.get("date")))
         if cfdi_type == "P":
             return values  # a CFDI de pago totals 0; the row keeps the amount paid

@@ -33,6 +33,11 @@ MIRROR = [
      "no_copy": 1, "allow_on_submit": 1, "insert_after": "mx_sat_cert_number"},
 ]
 
+# Printed on the ticket; the buyer's key to their sale's CFDI (unguessable, never the invoice's name).
+TICKET_CODE = {"fieldname": "mx_ticket_code", "fieldtype": "Data", "label": "Ticket Code", "read_only": 1,
+               "no_copy": 1, "unique": 1, "insert_after": "mx_sat_signature", "print_hide": 1,
+               "description": "Printed on the ticket: with the ticket's total, what lets the buyer find its CFDI."}
+
 CUSTOM_FIELDS: dict[str, list[dict]] = {
     "Customer": [
         {"fieldname": "mx_cfdi_section", "insert_after": "tax_id", **SECTION, "collapsible": 0},
@@ -92,6 +97,7 @@ CUSTOM_FIELDS: dict[str, list[dict]] = {
          "insert_after": "mx_expedition_zip"},
     ],
     **{doctype: MIRROR for doctype in MIRRORED},
+    "POS Invoice": [*MIRROR, TICKET_CODE],
     "Account": [
         {"fieldname": "mx_tax_type", "fieldtype": "Select", "label": "SAT Tax", "options": "\nIVA\nIEPS\nISR",
          "insert_after": "tax_rate", "depends_on": "eval:doc.account_type=='Tax'",

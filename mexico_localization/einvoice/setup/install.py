@@ -34,6 +34,21 @@ def after_migrate() -> None:
     grant_report_filter_access()
     catalog_sync.sync()
     custom_fields.make()
+    default_ticket_format()
+
+
+TICKET_FORMAT = "Ticket CFDI"
+
+
+def default_ticket_format() -> None:
+    """What the POS prints when its profile names no print format: the ticket with its CFDI. A default
+    the site already chose is left alone."""
+    current = frappe.db.get_value("Property Setter", {"doc_type": "POS Invoice", "property": "default_print_format"},
+                                  "value")
+    if not current and frappe.db.exists("Print Format", TICKET_FORMAT):
+        frappe.make_property_setter({"doctype": "POS Invoice", "doctype_or_field": "DocType",
+                                     "property": "default_print_format", "value": TICKET_FORMAT,
+                                     "property_type": "Data"}, is_system_generated=False)
 
 
 def keep_audit_logs() -> None:
@@ -92,6 +107,8 @@ def before_uninstall() -> None:
 
 def after_uninstall() -> None:
     custom_fields.remove()
+    frappe.db.delete("Property Setter", {"doc_type": "POS Invoice", "property": "default_print_format",
+                                         "value": TICKET_FORMAT})
     for role in ROLES:
         frappe.db.delete("Custom DocPerm", {"parent": ["in", ["Integration Request", *FILTER_DOCTYPES]],
                                             "role": role})

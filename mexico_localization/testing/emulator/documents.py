@@ -164,7 +164,7 @@ def stamp(invoice: dict[str, Any]) -> None:
     )
 
 
-def invoice_xml(invoice: dict[str, Any]) -> bytes:
+def invoice_xml(invoice: dict[str, Any], issuer_rfc: str = "EKU9003173C9") -> bytes:
     """A CFDI-shaped XML that says, in its first line, that it has no fiscal validity."""
     customer = invoice["customer"]
     stamp_ = invoice.get("stamp") or {}
@@ -175,7 +175,9 @@ def invoice_xml(invoice: dict[str, Any]) -> bytes:
         '<cfdi:Comprobante xmlns:cfdi="http://www.sat.gob.mx/cfd/4" '
         'xmlns:tfd="http://www.sat.gob.mx/TimbreFiscalDigital" Version="4.0" '
         f"TipoDeComprobante={quoteattr(invoice['type'])} Serie={quoteattr(str(invoice.get('series') or ''))} "
-        f"Folio={quoteattr(str(invoice.get('folio_number')))} Total={quoteattr(total)}>\n"
+        f"Folio={quoteattr(str(invoice.get('folio_number')))} Total={quoteattr(total)} "
+        f"Sello={quoteattr(stamp_.get('signature', ''))}>\n"
+        f"  <cfdi:Emisor Rfc={quoteattr(issuer_rfc)} Nombre={quoteattr(EMULATOR_LEGEND)}/>\n"
         f"  <cfdi:Receptor Rfc={quoteattr(customer.get('tax_id', ''))} "
         f"Nombre={quoteattr(customer.get('legal_name', ''))}/>\n"
         f"{_concepts_xml(invoice)}"

@@ -543,7 +543,8 @@ class _Handler(BaseHTTPRequestHandler):
         if not invoice.get("uuid"):
             raise _error(400, "invoice_not_stamped", "La factura no ha sido timbrada.")
         fmt = request.params["fmt"]
-        xml, pdf = documents.invoice_xml(invoice), documents.pdf(f"CFDI {invoice['uuid']}")
+        xml = documents.invoice_xml(invoice, self.emulator.config.org_tax_id)
+        pdf = documents.pdf(f"CFDI {invoice['uuid']}")
         if fmt == "xml":
             request.extra_headers["Content-Type"] = "application/xml"
             return 200, xml
