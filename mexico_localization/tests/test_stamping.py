@@ -113,6 +113,8 @@ class TestStamping(StampingTestCase):
         self.assertEqual(state["stamps_per_external_id"], {cfdi.external_id: 1})
         self.assertEqual(state["calls"].get("create_invoice"), 1)
         self.assertEqual({i["idempotency_key"] for i in state["invoices"]}, {key})
+        # FacturaAPI's invoice names no e-mail: the adopted CFDI is still e-mailed to the customer, once.
+        self.assertEqual(len(state["emails"]), 1)
 
     def test_202_is_pending_at_the_pac_then_polled(self):
         cfdi = cfdi_of(self.sale())

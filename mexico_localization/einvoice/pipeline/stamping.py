@@ -111,9 +111,19 @@ def stamp_claimed(cfdi: str, token: str, log: ExchangeLog) -> CfdiState:
         decision = next_action(answer.outcome, tries, now_datetime(), retry_policy(settings), step=answer.step,
                                reconciling=bool(row.needs_reconcile), looked_up=answer.looked_up)
         files = download(client, answer.outcome) if decision.state is CfdiState.STAMPED else {}
-    wants_email = bool(settings.email_cfdi and (built.body.get("customer") or {}).get("email")) if built \
-        else bool(settings.email_cfdi and (_object(answer.outcome).get("customer") or {}).get("email"))
+    wants_email = bool(settings.email_cfdi and decision.state is CfdiState.STAMPED and receiver_email(row, built))
     return record_try(row, log, answer, decision, tries, built, files, wants_email)
+
+
+def receiver_email(row, built: BuiltInvoice | None) -> str:
+    """Where the CFDI is e-mailed: its body's receiver. FacturaAPI's invoice names no e-mail (its
+    CustomerInfo), so for a CFDI adopted after a lost answer the body is built again to find it."""
+    if built is None:
+        try:
+            built = registry.build(row)
+        except (CfdiDataError, frappe.DoesNotExistError):
+            return ""
+    return (built.body.get("customer") or {}).get("email") or ""
 
 
 @dataclass(frozen=True)
