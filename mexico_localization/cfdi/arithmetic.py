@@ -157,11 +157,11 @@ def fit_to_total(lines: Sequence[Line], target: Decimal) -> tuple[Line, ...]:
     gap = target - document_total([concept_amounts(line) for line in lines])
     if gap == 0 or not movable or abs(gap) > CENT * (len(movable) + 1):
         return lines
-    weights = {i: lines[i].net_amount * gross_factor(lines[i]) for i in movable}
-    spread = sum(weights.values(), Decimal(0))
+    factors = {i: gross_factor(lines[i]) for i in movable}
+    spread = sum((lines[i].net_amount * factors[i] for i in movable), Decimal(0))
     fitted = list(lines)
     for i in movable:
-        share = gap * weights[i] / spread / gross_factor(lines[i])
+        share = gap * lines[i].net_amount / spread  # the line's part of the gap, in base
         fitted[i] = replace(lines[i], net_amount=max(MICRO, micros(lines[i].net_amount + share)))
     for i in sorted(movable, key=lambda i: -fitted[i].net_amount)[:3]:
         if document_total([concept_amounts(line) for line in fitted]) == target:

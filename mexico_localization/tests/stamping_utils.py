@@ -15,6 +15,7 @@ class StampingTestCase(EmulatorTestCase):
     """The shop, E Invoice enabled against the emulator, committed; CFDI rows wiped at the end."""
 
     own_till: tuple[str, str] | None = None  # (POS Profile, expedition zip): a place of issue of the class's own
+    partial_payments = False                 # its till takes partial payments (PPD sales)
 
     @classmethod
     def setUpClass(cls):
@@ -22,6 +23,7 @@ class StampingTestCase(EmulatorTestCase):
         cls.shop = shop()
         if cls.own_till:
             till(*cls.own_till)
+            frappe.db.set_value("POS Profile", cls.own_till[0], "allow_partial_payment", int(cls.partial_payments))
         cls.enable()
 
     @classmethod

@@ -23,12 +23,7 @@ PROFILE, ZIP = "ML Caja Montos", "06750"
 
 class TestFiscalAmounts(StampingTestCase):
     own_till = (PROFILE, ZIP)
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        frappe.db.set_value("POS Profile", PROFILE, "allow_partial_payment", 1)
-        frappe.db.commit()
+    partial_payments = True
 
     def setUp(self):
         self.emulator.reset()

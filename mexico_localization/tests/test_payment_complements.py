@@ -21,12 +21,7 @@ PROFILE = "ML Caja Credito"
 
 class TestPaymentComplements(StampingTestCase):
     own_till = (PROFILE, "06720")
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        frappe.db.set_value("POS Profile", PROFILE, "allow_partial_payment", 1)
-        frappe.db.commit()
+    partial_payments = True
 
     def setUp(self):
         self.emulator.reset()

@@ -26,12 +26,12 @@ def rows(report: str, filters: dict) -> list[dict]:
 
 class TestReconciliationReport(StampingTestCase):
     own_till = (PROFILE, ZIP)
+    partial_payments = True
     seeded: dict
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        frappe.db.set_value("POS Profile", PROFILE, "allow_partial_payment", 1)
         cls.enable(global_periodicity="Daily", enable_cancellation=1, global_max_concepts=1000)
         frappe.db.sql("""update `tabPOS Invoice` set mx_cfdi_status='Not Applicable'
                          where pos_profile=%s and mx_cfdi_status='Awaiting Global'""", PROFILE)

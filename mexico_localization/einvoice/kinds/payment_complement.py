@@ -10,6 +10,7 @@ the same document.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import frappe
@@ -129,10 +130,9 @@ def stamped_bases(cfdi: str | None):
     return stamped_tax_bases(xml) if xml else None
 
 
-def stated(sale, cfdi: str | None):
+def stated(sale, customer: str | None):
     """The sale's lines as its CFDI stated them (IEPS inside or apart, bases fitted), for when its XML
     cannot be read."""
-    customer = frappe.db.get_value("CFDI", cfdi, "receiver_customer") if cfdi else None
     gathered = sale_from_invoice(sale, customer)
     return stated_lines(gathered.lines, gathered.receiver, gathered.grand_total or None)
 
@@ -156,16 +156,17 @@ def build(row) -> BuiltInvoice:
     first = load_sale(row.payment_allocations[0].pos_invoice)
     original = frappe.db.get_value("CFDI", row.payment_allocations[0].related_cfdi, "receiver_customer")
     receiver = sale_from_invoice(first, original).receiver
-    allocations = [(deferred_sale(a), dec(a.amount)) for a in row.payment_allocations]
+    allocations = allocated_sales(row)
     now = posting_datetime(now_datetime().date(), now_datetime().strftime("%H:%M:%S"))
     zip_ = (profile_of(first.pos_profile) or {}).get("mx_expedition_zip") or ""
     if row.reference_doctype == "POS Invoice":  # paid in part at the till: a Pago node per form
         paid_at = payment_time(posting_datetime(first.posting_date, first.posting_time), now,
                                [allocations[0][0].posted])
-        # A row written before allocations kept their form has one allocation: the form that settled most.
-        form = dominant_form([(sale_from_invoice(first).payments, dec(first.change_amount or 0))])
-        payments = [(Received(a.payment_form or form, paid_at, amount, first.currency, dec(first.conversion_rate or 1)),
-                     [(sale, amount)]) for a, (sale, amount) in zip(row.payment_allocations, allocations, strict=True)]
+        forms = [a.payment_form for a in row.payment_allocations]
+        if not all(forms):  # a row written before allocations kept their form: the form that settled most
+            forms = [dominant_form([(sale_from_invoice(first).payments, dec(first.change_amount or 0))])]
+        payments = [(Received(form, paid_at, amount, first.currency, dec(first.conversion_rate or 1)), [(sale, amount)])
+                    for form, (sale, amount) in zip(forms, allocations, strict=True)]
         return BuiltInvoice(build_payments(receiver, payments, zip_), late_stamp=False)
     payment = frappe.db.get_value("Payment Entry", row.reference_name, [
         "mode_of_payment", "posting_date", "reference_no", "paid_to_account_currency", "target_exchange_rate",
@@ -180,11 +181,26 @@ def build(row) -> BuiltInvoice:
     return BuiltInvoice(build_payments(receiver, [(received, allocations)], zip_), late_stamp=False)
 
 
-def deferred_sale(allocation) -> DeferredSale:
-    """A complement row's allocation as the PPD CFDI it pays stood when the row was written."""
+def allocated_sales(row) -> list[tuple[DeferredSale, Decimal]]:
+    """Each allocation of a complement row, as the PPD CFDI it pays stood when the row was written
+    (each related CFDI and its XML read once)."""
+    stamped: dict[str, DeferredSale] = {}
+    found = []
+    for allocation in row.payment_allocations:
+        if allocation.related_cfdi not in stamped:
+            stamped[allocation.related_cfdi] = stamped_sale(allocation)
+        total = dec(allocation.cfdi_total)
+        found.append((replace(stamped[allocation.related_cfdi], paid=total - dec(allocation.last_balance),
+                              installments=int(allocation.installment) - 1), dec(allocation.amount)))
+    return found
+
+
+def stamped_sale(allocation) -> DeferredSale:
+    """The PPD CFDI an allocation pays: its tax bases from its stamped XML (its lines as stated only
+    when that cannot be read) and its currency."""
     sale = load_sale(allocation.pos_invoice)
-    total = dec(allocation.cfdi_total)
+    cfdi = frappe.db.get_value("CFDI", allocation.related_cfdi, ["currency", "receiver_customer"], as_dict=True) or {}
+    bases = stamped_bases(allocation.related_cfdi)
+    lines = () if bases is not None else stated(sale, cfdi.get("receiver_customer"))
     return DeferredSale(allocation.pos_invoice, allocation.uuid, posting_datetime(sale.posting_date, sale.posting_time),
-                        total, stated(sale, allocation.related_cfdi), paid=total - dec(allocation.last_balance),
-                        installments=int(allocation.installment) - 1, bases=stamped_bases(allocation.related_cfdi),
-                        currency=frappe.db.get_value("CFDI", allocation.related_cfdi, "currency") or "MXN")
+                        dec(allocation.cfdi_total), lines, bases=bases, currency=cfdi.get("currency") or "MXN")
