@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from mexico_localization.cfdi.mapping import BuiltInvoice, build_invoice
@@ -19,5 +20,11 @@ def sale_row(invoice, queue: str | None = LIVE_QUEUE, **values) -> str:
 
 
 def build(row) -> BuiltInvoice:
+    """A self-invoiced row carries the use and e-mail its buyer chose for this CFDI alone: the
+    Customer's stay as they were for the store's own sales."""
     invoice = load_sale(row.reference_name, row.reference_doctype)
-    return build_invoice(sale_from_invoice(invoice, row.receiver_customer), datetime.now(timezone.utc))
+    sale = sale_from_invoice(invoice, row.receiver_customer)
+    if row.get("receiver_use") or row.get("receiver_email"):
+        sale = replace(sale, receiver=replace(sale.receiver, cfdi_use=row.receiver_use or sale.receiver.cfdi_use,
+                                              email=row.receiver_email or sale.receiver.email))
+    return build_invoice(sale, datetime.now(timezone.utc))

@@ -68,21 +68,22 @@ def settle_stray_returns() -> None:
 
 # --- a walk-in ticket asks for its nominative CFDI ----------------------------------------------------
 
-def request_nominative(invoice, customer: str) -> str:
+def request_nominative(invoice, customer: str, **values) -> str:
     """The ticket's nominative CFDI to `customer`, in the caller's transaction. Before its global:
     the ticket simply leaves the coming global. After: the nominative is stamped first, then (its
-    follow-up) the global is cancelled with motive 04 and its other tickets issued again."""
+    follow-up) the global is cancelled with motive 04 and its other tickets issued again. `values`:
+    more of the new CFDI row's fields (what a self-invoicing buyer chose)."""
     settings = get_settings()
     global_row = current_cfdis([invoice.name]).get(invoice.name)  # from the rows, not the sale's fields
     if global_row is None and invoice.mx_cfdi_status == CfdiState.AWAITING_GLOBAL.value and not invoice.mx_cfdi:
-        return _take_out_before_global(invoice, customer)
+        return _take_out_before_global(invoice, customer, values)
     if not global_row or not global_row.is_global:
         frappe.throw(_("This sale is not waiting for or part of a global CFDI."), title=_("Not a walk-in ticket"))
     if CfdiState(global_row.status) in IN_FLIGHT:
         frappe.throw(_("The global CFDI {0} that includes this ticket is being stamped right now. Try again in a "
                        "few minutes.").format(global_row.name), title=_("Global CFDI in progress"))
     if global_row.status == CfdiState.FAILED.value:
-        return _take_out_of_unstamped_global(invoice, customer, global_row.name)
+        return _take_out_of_unstamped_global(invoice, customer, global_row.name, values)
     if global_row.status not in (CfdiState.STAMPED.value, CfdiState.CANCEL_REJECTED.value):
         frappe.throw(_("The global CFDI {0} that includes this ticket is {1}; a nominative CFDI can be requested "
                        "once it is stamped.").format(global_row.name, _(global_row.status)))
@@ -92,14 +93,14 @@ def request_nominative(invoice, customer: str) -> str:
                        "Cancellation is off in E Invoice Setting.").format(global_row.name),
                      title=_("Cancellation disabled"))
     refuse_while_related(global_row.name)  # its credit notes would keep SAT from cancelling it (motive 04)
-    name = _queue_nominative(invoice, customer, replaces=global_row.name)
+    name = _queue_nominative(invoice, customer, {**values, "replaces_global": global_row.name})
     remove_ticket(global_row.name, invoice.name, name)
     _returns_need_credit_note(invoice.name, netted_into=global_row.name)
     frappe.db.set_value("CFDI", global_row.name, "reissue_remaining", 1, update_modified=False)
     return name
 
 
-def _take_out_before_global(invoice, customer: str) -> str:
+def _take_out_before_global(invoice, customer: str, values: dict) -> str:
     """The ticket is taken under its row lock: a global being assembled waits, then finds it taken."""
     taken = frappe.db.sql("""select name from `tabPOS Invoice` where name = %s and mx_cfdi_status = %s
                              and ifnull(mx_cfdi, '') = '' for update""",
@@ -107,21 +108,21 @@ def _take_out_before_global(invoice, customer: str) -> str:
     if not taken:
         frappe.throw(_("This ticket was just put into a global CFDI. Try again in a few minutes."),
                      title=_("Global CFDI in progress"))
-    name = _queue_nominative(invoice, customer)
+    name = _queue_nominative(invoice, customer, values)
     _returns_need_credit_note(invoice.name)
     return name
 
 
-def _take_out_of_unstamped_global(invoice, customer: str, global_name: str) -> str:
+def _take_out_of_unstamped_global(invoice, customer: str, global_name: str, values: dict) -> str:
     """A Failed global was never stamped: the ticket leaves it, and its retry goes without it."""
-    name = _queue_nominative(invoice, customer)
+    name = _queue_nominative(invoice, customer, values)
     remove_ticket(global_name, invoice.name, name)
     _returns_need_credit_note(invoice.name, netted_into=global_name)
     return name
 
 
-def _queue_nominative(invoice, customer: str, replaces: str | None = None) -> str:
-    name = sale_row(invoice, receiver_customer=customer, replaces_global=replaces)
+def _queue_nominative(invoice, customer: str, values: dict) -> str:
+    name = sale_row(invoice, **{**values, "receiver_customer": customer})
     invoice.db_set({"mx_cfdi": name, "mx_cfdi_status": CfdiState.QUEUED.value, "mx_cfdi_uuid": None,
                     "mx_cfdi_message": _("Nominative CFDI requested for {0}.").format(customer)},
                    update_modified=False)

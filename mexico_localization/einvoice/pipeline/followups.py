@@ -80,11 +80,12 @@ def _note_failure(cfdi: str, name: str, exc: Exception) -> None:
 # --- the follow-ups -------------------------------------------------------------------------------
 
 def email(cfdi) -> None:
-    """FacturaAPI e-mails the XML and PDF to the customer's address on the CFDI."""
+    """FacturaAPI e-mails the XML and PDF to the customer's address on the CFDI; to the one a
+    self-invoicing buyer typed, named outright (it is this CFDI's, not the store's customer's)."""
     log = ExchangeLog("CFDI", cfdi.name, tag=cfdi.bulk_run)
     try:
         with make_client(on_exchange=log) as client:
-            client.email_invoice(cfdi.facturapi_id)
+            client.email_invoice(cfdi.facturapi_id, cfdi.get("receiver_email") or None)
     except FacturapiError as error:
         error_log(f"CFDI {cfdi.name}: e-mail failed", error, "CFDI", cfdi.name)
     finally:

@@ -20,6 +20,8 @@ from mexico_localization.einvoice.pipeline.rows import add_child, transition
 from mexico_localization.facturapi import Exchange
 
 SERVICE = "FacturaAPI"
+PORTAL_SERVICE = "Self-invoicing Portal"  # the buyers' requests on /factura (einvoice/self_invoice)
+SERVICES = (SERVICE, PORTAL_SERVICE)
 RECORD_TRIES = 4
 MIRRORED = ("POS Invoice", "Payment Entry")  # the documents that carry the mx_cfdi_* mirror fields
 MIRROR_FIELDS = ["mx_cfdi_status", "mx_cfdi", "mx_cfdi_message", "mx_cfdi_uuid", "mx_cfdi_stamped_at",

@@ -1,7 +1,8 @@
-"""Finance and auditors read FacturaAPI's Integration Requests, and no other integration's.
+"""Finance and auditors read FacturaAPI's Integration Requests and the self-invoicing page's, and no
+other integration's.
 
 The app grants CFDI Manager and CFDI Auditor read/report on Integration Request (setup.py); these
-hooks narrow that grant to the FacturaAPI service, in lists and reports (query condition) and on
+hooks narrow that grant to those two services, in lists and reports (query condition) and on
 single documents (has_permission). System Manager keeps its full, standard access.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import frappe
 
-from mexico_localization.einvoice.pipeline.records import SERVICE
+from mexico_localization.einvoice.pipeline.records import SERVICES
 from mexico_localization.einvoice.roles import SYSTEM_MANAGER
 
 
@@ -21,11 +22,12 @@ def _unrestricted(user: str | None) -> bool:
 def integration_request_query(user: str | None = None, doctype: str | None = None) -> str:
     if _unrestricted(user):
         return ""
-    return f"`tabIntegration Request`.`integration_request_service` = {frappe.db.escape(SERVICE)}"
+    services = ", ".join(frappe.db.escape(service) for service in SERVICES)
+    return f"`tabIntegration Request`.`integration_request_service` in ({services})"
 
 
 def integration_request_has_permission(doc, ptype: str | None = None, user: str | None = None,
                                        debug: bool = False) -> bool:
     if _unrestricted(user):
         return True
-    return doc.get("integration_request_service") == SERVICE
+    return doc.get("integration_request_service") in SERVICES

@@ -38,6 +38,7 @@ class EInvoiceSetting(Document):
         self._validate_new_key()
         self._validate_limits()
         self._validate_periodicity()
+        self._validate_self_invoicing()
         if not cint(self.production_site):
             self.production_since = None
         elif not self.production_since:
@@ -95,6 +96,25 @@ class EInvoiceSetting(Document):
         frappe.throw(_("Bimonthly global CFDIs are only for issuers in regime 621 (Incorporación Fiscal); "
                        "FacturaAPI's organization is in regime {0}. Choose another periodicity.").format(
             self.organization_tax_system or _("unknown (press Ping Server first)")), title=_("Global Periodicity"))
+
+    def _validate_self_invoicing(self) -> None:
+        """The QR must open this site from a buyer's phone: an absolute http(s) address, https unless
+        it is this machine (a demo)."""
+        self.self_invoice_base_url = (self.self_invoice_base_url or "").strip().rstrip("/")
+        if not cint(self.enable_self_invoicing):
+            return
+        parts = urlsplit(self.self_invoice_base_url)
+        local = (parts.hostname or "") in ("localhost", "127.0.0.1") or (parts.hostname or "").endswith(".localhost")
+        if parts.scheme not in ("https", "http") or not parts.hostname or (parts.scheme == "http" and not local):
+            frappe.throw(_("The Public Site URL must be the https:// address buyers open this site at, e.g. "
+                           "https://facturas.mitienda.mx."), title=_("Self-invoicing"))
+        if parts.path or parts.query or parts.fragment:
+            frappe.throw(_("The Public Site URL is the site's address alone, without a path: the ticket adds "
+                           "/factura itself."), title=_("Self-invoicing"))
+        if not cint(self.enable_e_invoice):
+            frappe.throw(_("Enable E Invoice before self-invoicing."), title=_("Self-invoicing"))
+        if cint(self.self_invoice_days) < 0:
+            frappe.throw(_("Days after the Sale cannot be negative."), title=_("Self-invoicing"))
 
     def _has_key(self) -> bool:
         typed = self.secret_key or ""
