@@ -1,6 +1,7 @@
 """What a printed ticket shows of its sale's CFDI, for the "Ticket CFDI" print format (a Jinja
 method): the stamp (UUID, series-folio, SAT certificate, stamp time, the seal's last 8 characters)
-and SAT's verification QR, made from the stamped XML the CFDI record keeps."""
+and SAT's verification QR, made from the stamped XML the CFDI record keeps; and on a walk-in ticket,
+the self-invoicing QR, link, code and deadline."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ import frappe
 import qrcode
 from qrcode.image.pure import PyPNGImage
 
+from mexico_localization.cfdi import self_invoice
 from mexico_localization.cfdi.stamped_xml import qr_fields
 from mexico_localization.cfdi.states import VALID_AT_SAT, CfdiState
 from mexico_localization.cfdi.ticket import verification_url
 from mexico_localization.einvoice.pipeline.records import kept_xml
+from mexico_localization.einvoice.settings import get_settings
 
 VALID = {state.value for state in VALID_AT_SAT}
 
@@ -36,9 +39,11 @@ def cfdi_ticket_block(doc) -> dict[str, Any]:
     row = frappe.db.get_value("CFDI", name, ["name", "status", "uuid", "series", "folio_number", "sat_cert_number",
                                              "stamped_at", "signature", "verification_url", "is_global", "livemode",
                                              "total"], as_dict=True) if name else None
+    awaiting = doc.get("mx_cfdi_status") == CfdiState.AWAITING_GLOBAL.value
+    walk_in = awaiting or bool(row and row.is_global)
+    own = self_invoice_block(doc) if walk_in else None
     if not row or not row.uuid or row.status not in VALID:
-        return {"state": doc.get("mx_cfdi_status") or "", "awaiting_global":
-                doc.get("mx_cfdi_status") == CfdiState.AWAITING_GLOBAL.value}
+        return {"state": doc.get("mx_cfdi_status") or "", "awaiting_global": awaiting, "self_invoice": own}
     xml = kept_xml(row.name)
     fields = qr_fields(xml) if xml else None
     url = (verification_url(fields.uuid, fields.issuer_rfc, fields.receiver_rfc, fields.total, fields.seal)
@@ -48,5 +53,19 @@ def cfdi_ticket_block(doc) -> dict[str, Any]:
         "state": row.status, "uuid": row.uuid, "is_global": bool(row.is_global), "livemode": bool(row.livemode),
         "series_folio": "-".join(filter(None, [row.series, row.folio_number])),
         "sat_cert_number": row.sat_cert_number, "stamped_at": row.stamped_at, "seal_tail": seal[-8:],
-        "verification_url": url, "qr": qr_data_uri(url) if url else None,
+        "verification_url": url, "qr": qr_data_uri(url) if url else None, "self_invoice": own,
     }
+
+
+def self_invoice_block(doc) -> dict[str, Any] | None:
+    """The walk-in buyer's way to their own CFDI: the page's link with the code in it, as a QR too,
+    the code to type, and until when; None when self-invoicing is off or the ticket has no code."""
+    settings = get_settings()
+    code = doc.get("mx_ticket_code")
+    if not (settings.enable_self_invoicing and settings.self_invoice_base_url and code):
+        return None
+    url = self_invoice.ticket_url(settings.self_invoice_base_url, code)
+    until = self_invoice.deadline(frappe.utils.getdate(doc.posting_date), settings.self_invoice_cutoff,
+                                  settings.self_invoice_days)
+    return {"url": url, "qr": qr_data_uri(url), "code": code, "deadline": frappe.utils.formatdate(until),
+            "page": f"{settings.self_invoice_base_url.rstrip('/')}{self_invoice.PATH}"}

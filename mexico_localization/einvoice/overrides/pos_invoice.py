@@ -20,6 +20,7 @@ from mexico_localization.einvoice.gather import is_public, outstanding, profile_
 from mexico_localization.einvoice.kinds.opening import open_sale_cfdi
 from mexico_localization.einvoice.messages import translate
 from mexico_localization.einvoice.pipeline.records import keep_mirror
+from mexico_localization.einvoice.printing import self_invoice_block
 from mexico_localization.einvoice.settings import get_settings
 from mexico_localization.einvoice.standing import HOLDS_ITS_TICKETS, cfdis_holding
 
@@ -105,7 +106,12 @@ def before_cancel(invoice, method: str | None = None) -> None:
 
 
 def onload(invoice, method: str | None = None) -> None:
-    """Tells the form whether the sale is in (or waiting for) a global CFDI: it offers the nominative CFDI."""
+    """Tells the form whether the sale is in (or waiting for) a global CFDI: it offers the nominative CFDI,
+    and shows the buyer's self-invoicing link."""
     in_global = invoice.get("mx_cfdi_status") == CfdiState.AWAITING_GLOBAL.value or bool(
         invoice.get("mx_cfdi") and frappe.db.get_value("CFDI", invoice.mx_cfdi, "is_global"))
     invoice.set_onload("mx_in_global", in_global and not invoice.is_return)
+    if in_global and not invoice.is_return:
+        own = self_invoice_block(invoice)
+        if own:  # the buyer's link, for the cashier to read out or send
+            invoice.set_onload("mx_self_invoice", {"url": own["url"], "code": own["code"], "deadline": own["deadline"]})

@@ -32,6 +32,18 @@ frappe.ui.form.on("POS Invoice", {
 		}
 		const manager = frappe.user.has_role("CFDI Manager") || frappe.user.has_role("System Manager");
 		const in_global = frm.doc.__onload && frm.doc.__onload.mx_in_global;
+		const own = frm.doc.__onload && frm.doc.__onload.mx_self_invoice;
+		if (own) {
+			// What the ticket's QR opens: the buyer can turn this ticket into their own CFDI.
+			const link = frappe.utils.escape_html(own.url);
+			frm.dashboard.add_comment(
+				__("Self-invoice link: {0} (code {1}, until {2})", [
+					`<a class="mx-self-invoice-link" href="${link}" target="_blank" rel="noopener">${link}</a>`,
+					frappe.utils.escape_html(own.code), frappe.utils.escape_html(own.deadline),
+				]),
+				"blue", true,
+			);
+		}
 		if (manager && in_global) {
 			frm.add_custom_button(__("Request nominative CFDI"), () => request_nominative(frm));
 		}

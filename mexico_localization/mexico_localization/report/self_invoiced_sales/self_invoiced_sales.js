@@ -1,0 +1,8 @@
+// Walk-in tickets their buyers turned into their own CFDI on the self-invoicing page (/factura).
+frappe.query_reports["Self-invoiced Sales"] = {
+	formatter: (...args) => mexico_localization.format_report_value(...args),
+	filters: [
+		{ fieldname: "from_date", label: __("From Date"), fieldtype: "Date", default: frappe.datetime.month_start() },
+		{ fieldname: "to_date", label: __("To Date"), fieldtype: "Date", default: frappe.datetime.get_today() },
+	],
+};
