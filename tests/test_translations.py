@@ -1,7 +1,8 @@
 """Every user-facing string the app writes has a Spanish translation with the same placeholders.
 
-Scans `_()`/`__()` calls in the app's Python and JS, the problem templates, and DocType and custom
-field labels and descriptions. Words Frappe itself translates (Company, Total, …) are exempt.
+Scans `_()`/`__()` calls in the app's Python, JS, web pages and print formats, the problem templates,
+DocType and custom field labels, descriptions and Select options. Words Frappe itself translates
+(Company, Total, …) are exempt.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from pathlib import Path
 import pytest
 
 APP = Path(__file__).resolve().parents[1] / "mexico_localization"
-FRAPPE_TRANSLATES = {"Description", "Error", "Series", "Company", "Total", "Currency"}
+FRAPPE_TRANSLATES = {"Description", "Error", "Series", "Company", "Total", "Currency", "Rounded Total",
+                     "Rounding Adjustment"}
 UNTRANSLATED = {"CFDI", "XML", "PDF"}
 
 
@@ -35,6 +37,11 @@ def called_strings() -> set[str]:
                 found.add(node.args[0].value)
     for path in APP.rglob("*.js"):
         found.update(m.group(1) for m in re.finditer(r'__\(\s*"((?:[^"\\]|\\.)*)"', path.read_text(encoding="utf-8")))
+    templates = [path.read_text(encoding="utf-8") for path in APP.rglob("*.html")]
+    templates += [json.loads(path.read_text(encoding="utf-8")).get("html") or ""
+                  for path in (APP / "mexico_localization" / "print_format").rglob("*.json")]
+    for text in templates:  # Jinja's _("...") in web pages and print formats
+        found.update(m.group(1) for m in re.finditer(r'(?<![\w.])_\(\s*"((?:[^"\\]|\\.)*)"\s*\)', text))
     return found
 
 
@@ -45,6 +52,8 @@ def declared_strings() -> set[str]:
         found.update(filter(None, [doctype["name"], doctype.get("description")]))
         for field in doctype["fields"]:
             found.update(filter(None, [field.get("label"), field.get("description")]))
+            if field.get("fieldtype") == "Select" and field.get("translatable", 1):
+                found.update(o for o in (field.get("options") or "").split("\n") if re.search("[a-z]", o))
     from mexico_localization.cfdi import problems, reconciliation
 
     found.update(problems.T.values(), reconciliation.FINDINGS.values(), reconciliation.ROADS)
@@ -75,3 +84,9 @@ def test_every_user_facing_string_has_a_spanish_translation():
 def test_translation_keeps_placeholders(source, spanish):
     assert sorted(re.findall(r"\{[^}]*\}", source)) == sorted(re.findall(r"\{[^}]*\}", spanish))
     assert spanish.strip()
+
+
+def test_every_row_is_a_source_and_its_translation():
+    """An unquoted comma splits a row in three: Frappe would then read a truncated translation."""
+    with open(APP / "translations" / "es.csv", encoding="utf-8") as handle:
+        assert [row for row in csv.reader(handle) if row and len(row) != 2] == []

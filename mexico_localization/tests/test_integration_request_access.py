@@ -1,10 +1,12 @@
-"""Finance (CFDI Auditor) sees FacturaAPI Integration Requests and no other integration's: in the
-list, the report view, the form, and by direct permission checks. Real non-admin users."""
+"""Finance (CFDI Auditor) sees FacturaAPI's Integration Requests and the self-invoicing page's, and
+no other integration's: in the list, the report view, the form, and by direct permission checks.
+Real non-admin users."""
 
 import frappe
 from frappe.desk.reportview import get as reportview_get
 from frappe.tests.utils import FrappeTestCase
 
+from mexico_localization.einvoice.pipeline.records import PORTAL_SERVICE, SERVICES
 from mexico_localization.tests.utils import make_user
 
 
@@ -22,19 +24,20 @@ class TestIntegrationRequestAccess(FrappeTestCase):
         cls.manager = make_user("ml-ir-manager@example.com", ["CFDI Manager"])
         cls.accounts = make_user("ml-ir-accounts@example.com", ["Accounts User"])
         cls.ours, cls.theirs = request("FacturaAPI"), request("Razorpay")
+        cls.portal = request(PORTAL_SERVICE)
 
     def tearDown(self):
         frappe.set_user("Administrator")
 
-    def test_finance_lists_only_facturapi_requests(self):
+    def test_finance_lists_only_facturapi_and_portal_requests(self):
         for user in (self.auditor, self.manager):
             frappe.set_user(user)
             names = set(frappe.get_list("Integration Request", pluck="name", limit_page_length=0))
-            self.assertIn(self.ours, names)
+            self.assertLessEqual({self.ours, self.portal}, names)
             self.assertNotIn(self.theirs, names)
             services = set(frappe.get_list("Integration Request", pluck="integration_request_service",
                                            limit_page_length=0))
-            self.assertEqual(services, {"FacturaAPI"})
+            self.assertEqual(services, set(SERVICES))
 
     def test_finance_report_view_is_narrowed_too(self):
         frappe.set_user(self.auditor)
@@ -43,11 +46,12 @@ class TestIntegrationRequestAccess(FrappeTestCase):
         result = reportview_get()
         rows = [dict(zip(result["keys"], values, strict=True)) for values in result["values"]] if result else []
         self.assertTrue(rows)
-        self.assertEqual({r["integration_request_service"] for r in rows}, {"FacturaAPI"})
+        self.assertEqual({r["integration_request_service"] for r in rows}, set(SERVICES))
 
     def test_finance_opens_ours_but_not_theirs(self):
         frappe.set_user(self.auditor)
         frappe.get_doc("Integration Request", self.ours).check_permission("read")
+        frappe.get_doc("Integration Request", self.portal).check_permission("read")
         with self.assertRaises(frappe.PermissionError):
             frappe.get_doc("Integration Request", self.theirs).check_permission("read")
         self.assertTrue(frappe.has_permission("Integration Request", "report", user=self.auditor))

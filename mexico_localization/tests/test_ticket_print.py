@@ -1,6 +1,7 @@
 """The printed ticket (issue 18, the ticket): the "Ticket CFDI" print format shows a stamped sale's
 CFDI block and SAT's verification QR made from the stamped XML, tells a walk-in buyer their sale
-goes into the global, and renders in the print view and as a PDF; the ticket code is the app's."""
+goes into the global and how to self-invoice it (QR, link, code, deadline), and renders in the print
+view and as a PDF; the ticket code is the app's."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from threading import Thread
 
 import frappe
 
+from mexico_localization.cfdi import self_invoice
 from mexico_localization.cfdi.ticket import normalized, verification_url
 from mexico_localization.einvoice.pipeline.jobs import stamp
 from mexico_localization.einvoice.printing import qr_data_uri
@@ -66,11 +68,41 @@ class TestTicketPrint(StampingTestCase):
         self.assertIn("global CFDI to público en general", html)
         self.assertNotIn("cfdi-qr", html)
 
+    def test_a_walk_in_ticket_shows_how_to_self_invoice_it_once_self_invoicing_is_on(self):
+        sale = pos_invoice(WALK_IN, [("ML-CAFE", 1, 19.90)], profile=PROFILE, included=True)
+        frappe.db.commit()
+        self.assertNotIn("self-invoice-qr", frappe.get_print("POS Invoice", sale.name, print_format=FORMAT))
+        self.enable(global_periodicity="Daily", enable_self_invoicing=1,
+                    self_invoice_base_url="https://facturas.mitienda.mx")
+        html = frappe.get_print("POS Invoice", sale.name, print_format=FORMAT)
+        link = self_invoice.ticket_url("https://facturas.mitienda.mx", sale.mx_ticket_code)
+        self.assertIn(f'src="{qr_data_uri(link)}"', html)
+        self.assertIn(sale.mx_ticket_code, html)
+        self.assertIn("https://facturas.mitienda.mx/factura", html)
+        until = self_invoice.deadline(frappe.utils.getdate(sale.posting_date), self_invoice.END_OF_MONTH)
+        self.assertIn(frappe.utils.formatdate(until), html)
+        doc = frappe.get_doc("POS Invoice", sale.name)
+        doc.run_method("onload")
+        self.assertEqual(doc.get_onload().mx_self_invoice["url"], link, "the form shows the buyer's link")
+        stamped, _row = self.stamped_sale()
+        self.assertNotIn("self-invoice-qr", frappe.get_print("POS Invoice", stamped.name, print_format=FORMAT),
+                         "a sale with its own CFDI has nothing to self-invoice")
+
     def test_the_ticket_renders_as_a_pdf(self):
         if not shutil.which("wkhtmltopdf"):
             self.skipTest("wkhtmltopdf is not installed: Frappe's PDF cannot be made here (.ci/bench-tier "
                           "installs it as root)")
         sale, _row = self.stamped_sale()
+        self.enable(global_periodicity="Daily", enable_self_invoicing=1,
+                    self_invoice_base_url="https://facturas.mitienda.mx")
+        walk_in = pos_invoice(WALK_IN, [("ML-CAFE", 1, 19.90)], profile=PROFILE, included=True)
+        frappe.db.commit()
+        for name in (sale.name, walk_in.name):  # SAT's QR; the self-invoicing QR
+            pdf = self.pdf(name)
+            self.assertTrue(pdf.startswith(b"%PDF"))
+            self.assertIn(b"/Image", pdf)
+
+    def pdf(self, name: str) -> bytes:
         # wkhtmltopdf fetches the site's stylesheets from its URL; no web server runs under the tests, so a
         # local one serves the built assets in its place.
         server = ThreadingHTTPServer(("127.0.0.1", 0), Assets)
@@ -78,12 +110,10 @@ class TestTicketPrint(StampingTestCase):
         host_name = frappe.local.conf.get("host_name")
         frappe.local.conf.host_name = f"http://127.0.0.1:{server.server_address[1]}"
         try:
-            pdf = frappe.get_print("POS Invoice", sale.name, print_format=FORMAT, as_pdf=True)
+            return frappe.get_print("POS Invoice", name, print_format=FORMAT, as_pdf=True)
         finally:
             frappe.local.conf.host_name = host_name
             server.shutdown()
-        self.assertTrue(pdf.startswith(b"%PDF"))
-        self.assertIn(b"/Image", pdf)  # the QR
 
     def test_every_sale_gets_an_unguessable_ticket_code_nobody_can_change(self):
         sale, _row = self.stamped_sale()

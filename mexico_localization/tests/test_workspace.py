@@ -17,7 +17,7 @@ from mexico_localization.tests.utils import make_user
 
 WORKSPACE = "CFDI México"
 CARDS = ["CFDIs Failed", "CFDIs In Flight", "Sales Awaiting Global", "CFDIs Stamped Today",
-         "Test Stamps on a Live Site", "CFDIs Cancelled Outside"]
+         "Test Stamps on a Live Site", "CFDIs Cancelled Outside", "Self-invoiced CFDIs"]
 AUDITOR, NOBODY = "ml-ws-auditor@example.com", "ml-ws-nobody@example.com"
 
 
@@ -42,7 +42,8 @@ class TestWorkspace(StampingTestCase):
         self.assertEqual({r.role for r in ws.roles}, {"System Manager", "CFDI Manager", "CFDI Auditor"})
         targets = {link.link_to for link in ws.links if link.type == "Link"}
         self.assertLessEqual({"E Invoice Setting", "CFDI", "CFDI Reconciliation", "CFDI Audit Trail",
-                              "Facturapi Calls", "Pending Payment Complements", "CFDI Audit Seal"}, targets)
+                              "Facturapi Calls", "Pending Payment Complements", "CFDI Audit Seal",
+                              "Self-invoiced Sales"}, targets)
         for link in ws.links:
             if link.type == "Link":
                 self.assertTrue(frappe.db.exists(link.link_type, link.link_to), link.link_to)
@@ -71,6 +72,7 @@ class TestWorkspace(StampingTestCase):
         stamp(stamped.mx_cfdi)
         self.emulator.add_fault("create_invoice", "sat_rejection", sat_code="CFDI40147")
         stamp(failed.mx_cfdi)
+        frappe.db.set_value("CFDI", queued.mx_cfdi, "self_invoiced", 1)  # as the self-invoicing page marks its own
         expected = {
             "CFDIs Failed": frappe.db.count("CFDI", {"status": "Failed"}),
             "CFDIs In Flight": frappe.db.count("CFDI", {"status": ["in", ["Queued", "Stamping", "Retrying",
@@ -81,6 +83,7 @@ class TestWorkspace(StampingTestCase):
             "Test Stamps on a Live Site": 0,
             "CFDIs Cancelled Outside": frappe.db.count("CFDI", {"cancelled_outside_app": 1,
                                                                 "status": ["in", ["Cancel Pending", "Cancelled"]]}),
+            "Self-invoiced CFDIs": 1,
         }
         self.assertGreaterEqual(min(expected["CFDIs Failed"], expected["CFDIs In Flight"],
                                     expected["Sales Awaiting Global"], expected["CFDIs Stamped Today"]), 1)
