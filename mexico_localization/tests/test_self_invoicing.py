@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import calendar
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import frappe
 import requests
@@ -48,18 +49,22 @@ class TestSelfInvoicing(StampingTestCase):
 
     def setUp(self):
         self.emulator.reset()
-        self.enable(enable_cancellation=1, global_periodicity="Daily", enable_self_invoicing=1,
-                    self_invoice_base_url=self.url, self_invoice_cutoff="End of the Sale's Month",
-                    store_contact="Tel. 55 1234 5678")
+        self.open_portal()
         frappe.db.sql("""update `tabPOS Invoice` set mx_cfdi_status='Not Applicable'
                          where pos_profile=%s and mx_cfdi_status='Awaiting Global'""", PROFILE)
         frappe.db.sql("delete from `tabCustomer` where tax_id in ('GODE561231GR8', 'MAHJ280603TN6')")
         frappe.db.sql("delete from `tabIntegration Request` where integration_request_service = %s", PORTAL_SERVICE)
         frappe.db.commit()
         frappe.cache.delete_keys("rl:")
+        frappe.cache.delete_keys("ml:self_invoice:")
         self.ip = 0
 
     # --- helpers --------------------------------------------------------------------------------------
+
+    def open_portal(self, **values) -> None:
+        self.enable(**{"enable_cancellation": 1, "global_periodicity": "Daily", "enable_self_invoicing": 1,
+                       "self_invoice_base_url": self.url, "self_invoice_cutoff": "End of the Sale's Month",
+                       "store_contact": "Tel. 55 1234 5678", **values})
 
     def post(self, method: str, ip: str | None = None, **data) -> requests.Response:
         """A guest's POST, from an address of its own unless `ip` is given (the per-IP limit is tested
@@ -124,6 +129,7 @@ class TestSelfInvoicing(StampingTestCase):
         customer = frappe.get_doc("Customer", row.receiver_customer)
         self.assertEqual((customer.tax_id, customer.mx_legal_name, customer.mx_tax_regime, customer.mx_fiscal_zip),
                          ("GODE561231GR8", "EMILIANO GODÍNEZ DÍAZ", "612", "06600"))
+        self.assertFalse(customer.mx_cfdi_email, "the buyer's e-mail stays on their CFDI, not on the customer")
         self.assertTrue(customer.mx_sat_checked_at, "checked with SAT before stamping")
         self.assertEqual(self.ask("cfdi_status", **self.key(sale))["state"], "working")
 
@@ -233,7 +239,7 @@ class TestSelfInvoicing(StampingTestCase):
         self.assertIn("Tel. 55 1234 5678", answer["message"])
         self.assertEqual(self.ask("request_cfdi", **self.key(sale), **BUYER)["state"], "expired")
         self.assertFalse(frappe.db.exists("CFDI", f"{sale.name}-I"))
-        self.enable(self_invoice_cutoff="Days after the Sale", self_invoice_days=40)
+        self.open_portal(self_invoice_cutoff="Days after the Sale", self_invoice_days=40)
         self.assertEqual(self.ask("look_up", **self.key(sale))["state"], "open")
 
     def test_the_data_is_checked_as_at_the_till_and_with_sat(self):
@@ -263,6 +269,8 @@ class TestSelfInvoicing(StampingTestCase):
                                    "cfdi_use": "G03"})
         self.assertEqual(self.ask("returning_buyer", code=later.mx_ticket_code, total="0.01",
                                   tax_id="GODE561231GR8"), self.ask("look_up", code=new_ticket_code(), total="1"))
+        self.assertIsNone(self.ask("returning_buyer", **self.key(later), tax_id="EKU9003173C9")["buyer"],
+                          "a customer the store registered is not offered to a ticket holder")
 
     def test_an_existing_customer_is_corrected_only_with_sat_s_word(self):
         self.ask("request_cfdi", **self.key(self.ticket()), **BUYER)
@@ -304,17 +312,68 @@ class TestSelfInvoicing(StampingTestCase):
         self.assertEqual(desk.status_code, 403, "the Desk's own methods stay closed to guests")
 
 
+    def test_two_requests_at_once_make_one_cfdi(self):
+        sale = self.ticket()
+        def request(ip: str) -> dict:  # in its own thread: plain HTTP, no Frappe there
+            return requests.post(self.url + METHOD + "request_cfdi", data={**self.key(sale), **BUYER}, timeout=60,
+                                 headers={"X-Forwarded-For": ip}).json()["message"]
+
+        self.emulator.add_fault("create_customer", "latency", times=2, ms=1500)  # both are in flight together
+        with ThreadPoolExecutor(2) as pool:
+            answers = list(pool.map(request, ["10.1.0.1", "10.1.0.2"]))
+        frappe.db.rollback()
+        self.assertEqual({a["state"] for a in answers}, {"working"}, answers)
+        self.assertEqual(frappe.db.count("CFDI", {"reference_name": sale.name}), 1)
+        self.assertEqual(frappe.db.count("Customer", {"tax_id": "GODE561231GR8"}), 1)
+
+    def test_wrong_totals_are_counted_across_every_endpoint(self):
+        sale = self.ticket()
+        for n, method in enumerate(["look_up", "cfdi_status", "returning_buyer", "download", "request_cfdi"] * 2):
+            self.assertEqual(self.post(method, code=sale.mx_ticket_code, total=f"{n}.01", tax_id="X", file="xml",
+                                       **{k: v for k, v in BUYER.items() if k != "tax_id"}).status_code, 200)
+        self.assertEqual(self.post("look_up", **self.key(sale)).status_code, 429, "the right total, too late")
+        self.assertEqual(self.post("cfdi_status", **self.key(sale)).status_code, 429)
+
+    def test_a_failure_the_buyer_cannot_fix_sends_them_to_the_store(self):
+        sale = self.ticket()
+        self.ask("request_cfdi", **self.key(sale), **BUYER)
+        self.emulator.add_fault("create_invoice", "sat_rejection")
+        stamp(f"{sale.name}-I")
+        self.assertEqual(self.ask("look_up", **self.key(sale))["state"], "failed")
+        frappe.db.set_value("CFDI", f"{sale.name}-I", "last_error_code", "invalid_data")  # the store's own data
+        frappe.db.commit()
+        self.assertEqual(self.ask("look_up", **self.key(sale))["state"], "unavailable")
+        self.assertEqual(self.ask("request_cfdi", **self.key(sale), **BUYER)["state"], "unavailable")
+
+    def test_no_e_mail_is_promised_when_the_store_does_not_send_it(self):
+        sale = self.ticket()
+        self.open_portal(email_cfdi=0)
+        self.ask("request_cfdi", **self.key(sale), **BUYER)
+        stamp(f"{sale.name}-I")
+        shown = self.ask("cfdi_status", **self.key(sale))
+        self.assertEqual((shown["state"], shown["cfdi"]["email"]), ("invoiced", ""))
+
+
 class TestSelfInvoicingSetting(StampingTestCase):
     """The settings an administrator fills in: a public address the buyer's phone can open."""
 
+    @staticmethod
+    def page_context() -> frappe._dict:
+        from mexico_localization.www.factura import get_context
+
+        context = frappe._dict()
+        get_context(context)
+        frappe.local.lang = "en"
+        return context
+
     def test_the_public_site_url_must_be_an_address_buyers_can_open(self):
         for url in ("facturas.mitienda.mx", "http://facturas.mitienda.mx", "https://facturas.mitienda.mx/factura",
-                    "ftp://facturas.mitienda.mx", ""):
+                    "ftp://facturas.mitienda.mx", "", "https://a<img src=x onerror=alert(1)>", "https://a b.mx"):
             with self.assertRaises(frappe.ValidationError, msg=url):
                 self.enable(enable_self_invoicing=1, self_invoice_base_url=url)
         for url in ("https://facturas.mitienda.mx/", "http://127.0.0.1:8000", "http://tienda.localhost"):
             self.enable(enable_self_invoicing=1, self_invoice_base_url=url)
             self.assertEqual(frappe.db.get_single_value("E Invoice Setting", "self_invoice_base_url"), url.rstrip("/"))
-        with self.assertRaises(frappe.ValidationError):
-            self.enable(enable_e_invoice=0, enable_self_invoicing=1, self_invoice_base_url="https://a.mx")
+        self.enable(enable_e_invoice=0, enable_self_invoicing=1, self_invoice_base_url="https://a.mx")
+        self.assertFalse(self.page_context().enabled, "with E Invoice off the page says it is not available")
         self.enable(enable_self_invoicing=0)

@@ -44,6 +44,7 @@ def configure(url: str, key: str | None = PLANTED_KEY, company: str | None = Non
     settings = frappe.get_doc("E Invoice Setting")
     settings.update({"server_url": url, "company": company or test_company(), "enable_e_invoice": 0, "email_cfdi": 1,
                      "enable_cancellation": 0, "connect_timeout": 5, "read_timeout": 10, "max_attempts": 8,
+                     "enable_self_invoicing": 0,
                      **values})
     if key is not None:
         settings.secret_key = key

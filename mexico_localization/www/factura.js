@@ -162,9 +162,11 @@
 	function poll() {
 		if (polling) return;
 		const started = Date.now();
+		let errors = 0;
 		polling = setInterval(async () => {
 			try {
 				const answer = await call("cfdi_status", ticket);
+				errors = 0;
 				if (answer.state !== "working") {
 					clearInterval(polling);
 					polling = null;
@@ -176,6 +178,10 @@
 				}
 			} catch (e) {
 				say(e.message);
+				if (++errors >= 5) { // the server keeps refusing: stop asking
+					clearInterval(polling);
+					polling = null;
+				}
 			}
 		}, 2000);
 	}

@@ -69,9 +69,11 @@ def known(tax_id: str) -> frappe._dict | None:
 
 
 def offered_back(tax_id: str) -> dict[str, str] | None:
-    """What the page offers a returning RFC: its fiscal data, never its e-mail."""
+    """What the page offers a returning RFC: its fiscal data, never its e-mail; and only for a buyer who
+    self-invoiced here before (the store's other customers' data is the store's)."""
     customer = known(tax_id)
-    if not customer or not customer.mx_tax_regime:
+    if not customer or not customer.mx_tax_regime \
+            or not frappe.db.exists("CFDI", {"receiver_customer": customer.name, "self_invoiced": 1}):
         return None
     return {"legal_name": customer.mx_legal_name or customer.customer_name, "tax_regime": customer.mx_tax_regime,
             "zip": customer.mx_fiscal_zip or "", "cfdi_use": customer.mx_cfdi_use or ""}
@@ -81,19 +83,25 @@ class NeedsSat(Exception):
     """An existing customer's fiscal data would change, and SAT could not confirm the new data."""
 
 
-def customer_for(typed: Typed, verdict: Verdict) -> str:
+def customer_for(typed: Typed, verdict: Verdict, sale: str) -> str:
     """The Customer the CFDI is issued to: the one with this RFC, its fiscal data brought to what SAT
-    confirmed, or a new one. Stored data is never overwritten on the word of a ticket holder alone."""
+    confirmed, or a new one. Stored data is never overwritten on the word of a ticket holder alone,
+    and the buyer's e-mail stays on their CFDI: the store's later CFDIs to this RFC do not follow it."""
     customer = known(typed.tax_id)
     values = {"mx_legal_name": typed.legal_name, "mx_tax_regime": typed.tax_regime, "mx_fiscal_zip": typed.zip}
     checked = {"mx_sat_checked_at": now_datetime(),
                "mx_sat_check_result": _("SAT's records agree with this customer's RFC, legal name, fiscal zip code "
                                         "and tax regime.")} if verdict.agrees else {}
+    note = _("Fiscal data confirmed with SAT and saved by the self-invoicing page, for ticket {0}.").format(sale)
     if customer:
         if any((customer.get(f) or "") != values[f] for f in FISCAL_FIELDS):
             if not verdict.agrees:
                 raise NeedsSat
-            frappe.db.set_value("Customer", customer.name, {**values, **checked})
+            doc = frappe.get_doc("Customer", customer.name)
+            doc.update({**values, **checked})
+            doc.flags.sat_checked = True
+            doc.save(ignore_permissions=True)  # a Version records what changed
+            doc.add_comment("Comment", note)
         elif checked:
             frappe.db.set_value("Customer", customer.name, checked, update_modified=False)
         return customer.name
@@ -102,10 +110,11 @@ def customer_for(typed: Typed, verdict: Verdict) -> str:
         "customer_type": "Company" if rfc_rules.persona(typed.tax_id) == "Moral" else "Individual",
         "customer_group": frappe.db.get_single_value("Selling Settings", "customer_group") or None,
         "territory": frappe.db.get_single_value("Selling Settings", "territory") or None,
-        "mx_cfdi_use": typed.cfdi_use, "mx_cfdi_email": typed.email, **values, **checked,
+        "mx_cfdi_use": typed.cfdi_use, **values, **checked,
     })
-    doc.flags.sat_checked = True  # just asked: Customer's after_insert need not ask again
+    doc.flags.sat_checked = verdict.agrees is not None  # SAT just answered: after_insert need not ask again
     doc.insert(ignore_permissions=True)
+    doc.add_comment("Comment", _("Made by the self-invoicing page, for ticket {0}.").format(sale))
     return doc.name
 
 

@@ -22,8 +22,12 @@ from mexico_localization.einvoice.pipeline.stamping import requeue_failed
 from mexico_localization.einvoice.self_invoice import buyers
 from mexico_localization.einvoice.self_invoice.tickets import Found, State, describe, find, state_of
 
-HOUR = 3600
+HOUR, DAY = 3600, 86400
 LANGUAGES = ("es", "en")
+# Wrong code-and-total answers a ticket takes, whatever the endpoint (Frappe's limiter counts per
+# endpoint): past them the ticket answers nothing for the rest of the window, so its total cannot be
+# tried through every endpoint in turn.
+WRONG_TOTALS = ((HOUR, 10), (DAY, 20))
 # Answers that end a request well; any other is recorded as Failed (a refusal, or an error).
 SUCCESSFUL = {State.OPEN, State.WORKING, State.INVOICED}
 
@@ -42,20 +46,54 @@ def portal_method(action: str, per_ip: int, per_ticket: int):
             code = normalized(kwargs.get("code") or frappe.form_dict.get("code") or "")
             frappe.form_dict["mx_ticket"] = code or f"typo:{frappe.local.request_ip}"
             try:
+                refuse_after_wrong_totals(code)
                 return limited(*args, **kwargs)
             except frappe.RateLimitExceededError:
-                frappe.db.rollback()
-                record(action, None, "rate_limited")
-                frappe.db.commit()  # the refusal is raised: Frappe would roll its record back
+                _record_failure(action, "rate_limited")
+                raise
+            except Exception as error:  # recorded too: Frappe rolls the request back and answers with an error
+                _record_failure(action, f"error: {type(error).__name__}")
                 raise
         return frappe.whitelist(allow_guest=True, methods=["POST"])(wrapper)
     return decorate
 
 
+def _record_failure(action: str, outcome: str) -> None:
+    frappe.db.rollback()
+    record(action, None, outcome)
+    frappe.db.commit()  # the request ends in an exception: Frappe would roll its record back
+
+
+def refuse_after_wrong_totals(code: str | None) -> None:
+    """A ticket that took too many wrong totals is refused like a rate limit, on every endpoint."""
+    if code and any(int(frappe.cache.get(_wrong_key(code, seconds)) or 0) >= limit for seconds, limit in WRONG_TOTALS):
+        frappe.throw(_("Too many attempts for this ticket. Try again later, or contact the store."),
+                     frappe.RateLimitExceededError)
+
+
+def count_wrong_total(code: str | None) -> None:
+    for seconds, _limit in WRONG_TOTALS:
+        key = _wrong_key(code, seconds)
+        if frappe.cache.incrby(key, 1) == 1:
+            frappe.cache.expire(key, seconds)
+
+
+def _wrong_key(code: str | None, seconds: int) -> str:
+    return frappe.cache.make_key(f"ml:self_invoice:wrong:{seconds}:{code}")
+
+
+def _find(code: str, total: str) -> tuple[str, Found | None]:
+    """`find`, counting a wrong code and total against the code typed (the same whether or not a ticket has it)."""
+    state, found = find(code, total)
+    if state == State.NOT_FOUND:
+        count_wrong_total(normalized(code))
+    return state, found
+
+
 @portal_method("look_up", per_ip=30, per_ticket=10)
 def look_up(code: str, total: str) -> dict[str, Any]:
     """The ticket behind a code and a total, and what its holder can do with it now."""
-    state, found = find(code, total)
+    state, found = _find(code, total)
     if found:
         state = state_of(found)
     return answer("look_up", found, state)
@@ -64,7 +102,7 @@ def look_up(code: str, total: str) -> dict[str, Any]:
 @portal_method("returning_buyer", per_ip=20, per_ticket=10)
 def returning_buyer(code: str, total: str, tax_id: str) -> dict[str, Any]:
     """A returning buyer's fiscal data, offered back only to a ticket holder who typed the full RFC."""
-    state, found = find(code, total)
+    state, found = _find(code, total)
     if not found:
         return answer("returning_buyer", None, state)
     offered = buyers.offered_back(tax_id) if state_of(found) in (State.OPEN, State.FAILED) else None
@@ -76,7 +114,7 @@ def request_cfdi(code: str, total: str, tax_id: str, legal_name: str, tax_regime
                  zip_code: str, email: str) -> dict[str, Any]:
     """The buyer's nominative CFDI for the ticket, through the Desk's own path (the ticket leaves its
     global, or the global is re-issued without it); stamped by the usual job after this commit."""
-    state, found = find(code, total)
+    state, found = _find(code, total)
     if not found:
         return answer("request_cfdi", None, state)
     found = _locked(found)
@@ -90,43 +128,42 @@ def request_cfdi(code: str, total: str, tax_id: str, legal_name: str, tax_regime
     verdict = ask_sat(typed.receiver(), "POS Invoice", found.ticket.name)
     if verdict.agrees is False:
         return answer("request_cfdi", found, state, {"problems": [buyers.disputed(verdict)]}, refused=True)
+    frappe.db.savepoint("self_invoice")  # the customer and the CFDI row stand or fall together
     try:
-        customer = buyers.customer_for(typed, verdict)
+        customer = buyers.customer_for(typed, verdict, found.ticket.name)
+        cfdi = _issue(found, state, {"receiver_customer": customer, "receiver_use": typed.cfdi_use,
+                                     "receiver_email": typed.email})
     except buyers.NeedsSat:
+        frappe.db.rollback(save_point="self_invoice")
         return answer("request_cfdi", found, state, {"problems": [
             _("Your data differs from what the store has for RFC {0}, and SAT cannot be asked to confirm it "
               "right now. Try again in a few minutes.").format(typed.tax_id)]}, refused=True)
-    values = {"receiver_customer": customer, "receiver_use": typed.cfdi_use, "receiver_email": typed.email}
-    cfdi = _issue(found, state, values)
-    if not cfdi:
+    except frappe.ValidationError as error:  # the Desk's refusals (a global just taken, say): the store decides
+        frappe.db.rollback(save_point="self_invoice")
+        frappe.local.message_log = []  # the Desk's words name CFDI records: not for a guest
+        records.error_log(_("Self-invoicing refused for {0}").format(found.ticket.name), error, "POS Invoice",
+                          found.ticket.name)
         return answer("request_cfdi", found, State.UNAVAILABLE, refused=True)
     records.comment(cfdi, _("Requested by the buyer on the self-invoicing page, for customer {0} (from {1}).").format(
         customer, frappe.local.request_ip or "?"))
     return answer("request_cfdi", _refreshed(found), State.WORKING, {"cfdi_name": cfdi})
 
 
-def _issue(found: Found, state: str, values: dict[str, Any]) -> str | None:
+def _issue(found: Found, state: str, values: dict[str, Any]) -> str:
     """A new nominative row, or the buyer's refused one sent again with the corrected data."""
     if state == State.FAILED:
         if not requeue_failed(found.cfdi.name, **values):
-            return None
+            frappe.throw(_("The CFDI {0} is no longer Failed.").format(found.cfdi.name))
         enqueue_stamp(found.cfdi.name, attempt=f"portal-{frappe.generate_hash(length=8)}")
         return found.cfdi.name
-    frappe.db.savepoint("self_invoice")
-    try:
-        return walk_in.request_nominative(frappe.get_doc("POS Invoice", found.ticket.name), values["receiver_customer"],
-                                          **values, self_invoiced=1)
-    except frappe.ValidationError as error:  # the Desk's refusals (a global just taken, say): the store decides
-        frappe.db.rollback(save_point="self_invoice")
-        records.error_log(_("Self-invoicing refused for {0}").format(found.ticket.name), error, "POS Invoice",
-                          found.ticket.name)
-        return None
+    return walk_in.request_nominative(frappe.get_doc("POS Invoice", found.ticket.name), values["receiver_customer"],
+                                      **values, self_invoiced=1)
 
 
 @portal_method("status", per_ip=300, per_ticket=400)
 def cfdi_status(code: str, total: str) -> dict[str, Any]:
     """Polled by the page while the CFDI is stamped."""
-    state, found = find(code, total)
+    state, found = _find(code, total)
     if found:
         state = state_of(found)
     return answer("status", found, state, quiet=state == State.WORKING)
@@ -135,7 +172,7 @@ def cfdi_status(code: str, total: str) -> dict[str, Any]:
 @portal_method("download", per_ip=30, per_ticket=20)
 def download(code: str, total: str, file: str) -> dict[str, Any] | None:
     """The stamped CFDI's XML (only as recorded at the stamp) or PDF, to the holder of the ticket."""
-    state, found = find(code, total)
+    state, found = _find(code, total)
     if found:
         state = state_of(found)
     if state != State.INVOICED or file not in ("xml", "pdf"):
@@ -153,7 +190,9 @@ def download(code: str, total: str, file: str) -> dict[str, Any] | None:
 
 def _locked(found: Found) -> Found:
     """The sale under its row lock, its standing CFDI read again: two requests for one ticket queue up,
-    and the second sees the first one's CFDI."""
+    and the second sees the first one's CFDI. The lock is the transaction's first read (MariaDB's
+    repeatable read would otherwise show the second request the snapshot of its earlier reads)."""
+    frappe.db.rollback()  # nothing was written yet
     frappe.db.sql("select name from `tabPOS Invoice` where name = %s for update", found.ticket.name)
     return _refreshed(found)
 

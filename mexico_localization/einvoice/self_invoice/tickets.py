@@ -18,6 +18,9 @@ from mexico_localization.cfdi.ticket import normalized
 from mexico_localization.einvoice.settings import get_settings
 from mexico_localization.einvoice.standing import current_cfdis
 
+# FacturaAPI's refusals of what the buyer typed (SAT's receiver checks, FacturaAPI's validation): the
+# buyer can correct and send again. Any other failure (the store's master data, a lost job) is the store's.
+BUYER_CAN_FIX = frozenset({"invoice_stamping_validation_error", "invalid_request"})
 TICKET_FIELDS = ["name", "company", "posting_date", "grand_total", "rounded_total", "currency", "docstatus",
                  "is_return", "mx_cfdi_status", "mx_ticket_code"]
 
@@ -62,8 +65,8 @@ def _standing(sale: str) -> frappe._dict | None:
         return None
     return frappe.db.get_value("CFDI", row.name, ["name", "status", "is_global", "uuid", "series", "folio_number",
                                                   "stamped_at", "receiver_email", "receiver_customer",
-                                                  "self_invoiced", "last_error", "xml_file", "pdf_file",
-                                                  "livemode"], as_dict=True)
+                                                  "self_invoiced", "last_error", "last_error_code", "xml_file",
+                                                  "pdf_file", "livemode"], as_dict=True)
 
 
 def deadline_of(ticket) -> date:
@@ -82,7 +85,8 @@ def state_of(found: Found) -> str:
     if ticket.docstatus != 1 or ticket.is_return:
         return State.UNAVAILABLE
     if row and not row.is_global:
-        return _own_state(row)
+        own = _own_state(row)
+        return State.EXPIRED if own == State.FAILED and getdate(nowdate()) > deadline_of(ticket) else own
     if not (row or ticket.mx_cfdi_status == CfdiState.AWAITING_GLOBAL.value):
         return State.UNAVAILABLE  # no CFDI is due for it (E Invoice was off at the sale, say)
     if getdate(nowdate()) > deadline_of(ticket):
@@ -103,7 +107,7 @@ def _own_state(row) -> str:
         return State.INVOICED
     if status in IN_FLIGHT:
         return State.WORKING
-    if status is CfdiState.FAILED and row.self_invoiced:
+    if status is CfdiState.FAILED and row.self_invoiced and row.last_error_code in BUYER_CAN_FIX:
         return State.FAILED
     if status is CfdiState.CANCELLED:
         return State.CANCELLED
@@ -124,7 +128,8 @@ def describe(found: Found | None, state: str) -> dict[str, Any]:
     if state == State.INVOICED:
         answer["cfdi"] = {"uuid": row.uuid, "series_folio": "-".join(filter(None, [row.series, row.folio_number])),
                           "stamped_at": frappe.utils.format_datetime(row.stamped_at, "dd/MM/yyyy HH:mm"),
-                          "email": self_invoice.masked_email(row.receiver_email or _customer_email(row)),
+                          "email": self_invoice.masked_email(row.receiver_email or _customer_email(row))
+                          if get_settings().email_cfdi else "",
                           "test": not row.livemode, "xml": bool(row.xml_file), "pdf": bool(row.pdf_file)}
     return answer
 

@@ -33,7 +33,7 @@ frappe.ui.form.on("POS Invoice", {
 		const manager = frappe.user.has_role("CFDI Manager") || frappe.user.has_role("System Manager");
 		const in_global = frm.doc.__onload && frm.doc.__onload.mx_in_global;
 		const own = frm.doc.__onload && frm.doc.__onload.mx_self_invoice;
-		if (own) {
+		if (own && !["Failed", "Needs Review", "Retrying"].includes(status)) { // never over what to fix
 			// What the ticket's QR opens: the buyer can turn this ticket into their own CFDI.
 			const link = frappe.utils.escape_html(own.url);
 			frm.dashboard.add_comment(

@@ -17,6 +17,7 @@ from mexico_localization.facturapi import Secret
 from mexico_localization.facturapi.client import base_url_problems
 
 _KEY_SHAPE = re.compile(r"sk_(test|live|user)_[A-Za-z0-9_\-]{8,}")
+_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?")  # a host name or IPv4, a port
 
 
 def _host(url: str) -> str:
@@ -104,15 +105,15 @@ class EInvoiceSetting(Document):
         if not cint(self.enable_self_invoicing):
             return
         parts = urlsplit(self.self_invoice_base_url)
-        local = (parts.hostname or "") in ("localhost", "127.0.0.1") or (parts.hostname or "").endswith(".localhost")
-        if parts.scheme not in ("https", "http") or not parts.hostname or (parts.scheme == "http" and not local):
+        host = parts.hostname or ""
+        local = host in ("localhost", "127.0.0.1") or host.endswith(".localhost")
+        if parts.scheme not in ("https", "http") or not _HOST.fullmatch(parts.netloc) \
+                or (parts.scheme == "http" and not local):
             frappe.throw(_("The Public Site URL must be the https:// address buyers open this site at, e.g. "
                            "https://facturas.mitienda.mx."), title=_("Self-invoicing"))
         if parts.path or parts.query or parts.fragment:
             frappe.throw(_("The Public Site URL is the site's address alone, without a path: the ticket adds "
                            "/factura itself."), title=_("Self-invoicing"))
-        if not cint(self.enable_e_invoice):
-            frappe.throw(_("Enable E Invoice before self-invoicing."), title=_("Self-invoicing"))
         if cint(self.self_invoice_days) < 0:
             frappe.throw(_("Days after the Sale cannot be negative."), title=_("Self-invoicing"))
 
@@ -135,6 +136,9 @@ class EInvoiceSetting(Document):
         """What the form should tell the administrator before anything goes wrong."""
         found: list[str] = []
         key: Secret = secret(self)
+        if cint(self.served_by_emulator):
+            found.append(_("This site stamps against the sandbox emulator (the demo): its CFDIs have NO FISCAL "
+                           "VALIDITY. Enter FacturaAPI's URL and your key to go live."))
         if cint(self.enable_e_invoice) and not (key and self.company):
             found.append(_("E Invoice is enabled but the Secret Key or the Issuing Company is missing."))
         if key and not self.last_ping_at:
