@@ -1,4 +1,4 @@
-"""The documents the emulator hands out: invoice objects, organization, XML and PDF bytes."""
+"""The documents the emulator hands out: invoice objects, organization and XML (its PDFs: printed.py)."""
 
 from __future__ import annotations
 
@@ -253,27 +253,3 @@ def cancellation_receipt_xml(invoice: dict[str, Any]) -> bytes:
         f"<Folios><UUID>{invoice.get('uuid')}</UUID><EstatusUUID>201</EstatusUUID></Folios></Acuse>\n"
     )
     return text.encode("utf-8")
-
-
-def pdf(title: str) -> bytes:
-    """A one-page PDF with the legend; readers open it, nobody mistakes it for a real CFDI."""
-    line = f"{EMULATOR_LEGEND} - {title}".encode("latin-1", "replace")
-    stream = b"BT /F1 12 Tf 40 800 Td (" + line.replace(b"(", b"[").replace(b")", b"]") + b") Tj ET"
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)

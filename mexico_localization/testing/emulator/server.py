@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from mexico_localization.facturapi.client import EMULATOR_HEADER
-from mexico_localization.testing.emulator import documents
+from mexico_localization.testing.emulator import documents, printed
 from mexico_localization.testing.emulator.state import Fault, State
 
 EMULATOR_NAME = "mexico_localization FacturaAPI emulator - sin validez fiscal"
@@ -544,7 +544,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise _error(400, "invoice_not_stamped", "La factura no ha sido timbrada.")
         fmt = request.params["fmt"]
         xml = documents.invoice_xml(invoice, self.emulator.config.org_tax_id)
-        pdf = documents.pdf(f"CFDI {invoice['uuid']}")
+        pdf = printed.invoice_pdf(invoice, self.emulator.config.org_tax_id, self.emulator.config.org_legal_name)
         if fmt == "xml":
             request.extra_headers["Content-Type"] = "application/xml"
             return 200, xml
@@ -568,7 +568,7 @@ class _Handler(BaseHTTPRequestHandler):
             request.extra_headers["Content-Type"] = "application/xml"
             return 200, documents.cancellation_receipt_xml(invoice)
         request.extra_headers["Content-Type"] = "application/pdf"
-        return 200, documents.pdf(f"Acuse de cancelación {invoice['uuid']}")
+        return 200, printed.receipt_pdf("Acuse de cancelación", invoice["uuid"])
 
     def _op_email_invoice(self, request: _Request) -> tuple[int, Any]:
         state = self.emulator.state
