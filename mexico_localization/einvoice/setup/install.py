@@ -20,7 +20,21 @@ AUDIT_LOG_DAYS = {"Integration Request": 400, "Error Log": 90}
 
 
 def before_install() -> None:
+    refresh_module_map()
     make_roles()
+
+
+def refresh_module_map() -> None:
+    """Frappe maps each module to its app once per process, from a map cached in Redis: a site whose
+    map was cached before `bench get-app` would install none of this app's doctypes (their module
+    reads as Frappe's) and the install would fail half-way. `install-app` clears Redis, not this
+    process's map: it is rebuilt here, before Frappe syncs the doctypes."""
+    frappe.cache.delete_value(["app_modules", "installed_app_modules", "all_apps"])
+    frappe.local.app_modules = frappe.local.module_app = None
+    frappe.setup_module_map()
+    if frappe.local.module_app.get("mexico_localization") != "mexico_localization":
+        frappe.throw(_("The app is not in this bench's sites/apps.txt: run bench get-app (or add it), then "
+                       "install it again."))
 
 
 def after_install() -> None:
