@@ -44,15 +44,21 @@
 		});
 	}
 
+	// Progress comes by realtime (socket.io) and, should that be down, by reading the run every few seconds.
 	function follow(run) {
 		frappe.show_alert({ message: __("Bulk run {0} started", [run]), indicator: "blue" });
+		let finished = false;
 		const handler = (data) => {
-			if (data.name !== run) return;
+			if (data.name !== run || finished) return;
 			frappe.show_progress(__("Generating CFDIs ({0})", [run]), data.processed + data.skipped, data.total,
 				__("Stamped {0}, failed {1}, skipped {2}", [data.stamped, data.failed, data.skipped]));
 			if (["Completed", "Stopped", "Paused"].includes(data.status)) {
 				frappe.hide_progress();
-				if (data.status !== "Paused") frappe.realtime.off("cfdi_bulk_progress", handler);
+				if (data.status !== "Paused") {
+					finished = true;
+					frappe.realtime.off("cfdi_bulk_progress", handler);
+					clearInterval(polling);
+				}
 				frappe.msgprint({
 					title: __("Bulk run {0}: {1}", [run, __(data.status)]),
 					message: [
@@ -65,5 +71,11 @@
 			}
 		};
 		frappe.realtime.on("cfdi_bulk_progress", handler);
+		const polling = setInterval(async () => {
+			const data = await frappe.db.get_value("CFDI Bulk Run", run, [
+				"name", "status", "total", "processed", "stamped", "failed", "retrying", "skipped", "stop_reason",
+			]).then((r) => r.message).catch(() => null);
+			if (data && data.status !== "Paused") handler(data);
+		}, 3000);
 	}
 })();
