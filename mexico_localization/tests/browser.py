@@ -108,7 +108,9 @@ class BrowserTestCase(StampingTestCase):
             self.artifacts.mkdir(parents=True, exist_ok=True)
             path = self.artifacts / f"{self._testMethodName}{'-' + step if step else ''}-{int(time.time())}.png"
             self.browser.save_screenshot(str(path))
-            print(f"\nscreenshot of the failure: {path}", file=sys.stderr)
+            print(f"\nscreenshot of the failure: {path} (at {self.browser.current_url})", file=sys.stderr)
+            for modal in self.browser.find_elements("css selector", ".modal.show, .freeze-message-container"):
+                print(f"  on screen: {modal.text[:500]!r}", file=sys.stderr)
             raise
 
     def shot(self, name: str) -> None:
@@ -117,8 +119,9 @@ class BrowserTestCase(StampingTestCase):
             Path(os.environ["ML_SCREENSHOTS"]).mkdir(parents=True, exist_ok=True)
             self.browser.save_screenshot(str(Path(os.environ["ML_SCREENSHOTS"]) / f"{name}.png"))
 
-    def wait_for(self, css: str, text: str | None = None, timeout: float = WAIT):
-        """The element a person would look at (any matching `css`), once it shows (and says `text`)."""
+    def wait_for(self, css: str, text: str | None = None, timeout: float = WAIT, any_case: bool = False):
+        """The element a person would look at (any matching `css`), once it shows (and says `text`, in any
+        letter case with `any_case`: CSS may print a label in capitals)."""
         from selenium.common.exceptions import StaleElementReferenceException
         from selenium.webdriver.common.by import By
         from selenium.webdriver.support.ui import WebDriverWait
@@ -126,7 +129,8 @@ class BrowserTestCase(StampingTestCase):
         def shown(browser):
             for element in browser.find_elements(By.CSS_SELECTOR, css):
                 try:
-                    if element.is_displayed() and (text is None or text in element.text):
+                    shown_text = element.text.lower() if any_case else element.text
+                    if element.is_displayed() and (text is None or (text.lower() if any_case else text) in shown_text):
                         return element
                 except StaleElementReferenceException:
                     continue
@@ -149,9 +153,43 @@ class BrowserTestCase(StampingTestCase):
 
         return WebDriverWait(self.browser, timeout).until(find, f"no visible button {label!r}")
 
-    def click(self, element) -> None:
-        self.browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
-        element.click()
+    def click(self, target, text: str | None = None) -> None:
+        """As a person clicks: once nothing covers the page (Frappe freezes it while it works). `target`:
+        a CSS selector (found again if the page redraws it) or an element."""
+        from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
+
+        for attempt in range(5):
+            self.settled()
+            element = self.wait_for(target, text) if isinstance(target, str) else target
+            try:
+                self.browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+                element.click()
+                return
+            except (StaleElementReferenceException, ElementClickInterceptedException):
+                if not isinstance(target, str) or attempt == 4:
+                    raise
+                time.sleep(0.5)
+
+    def press(self, label: str, within: str = "body") -> None:
+        """The button with this label, found again if the page redraws it."""
+        from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
+
+        for attempt in range(5):
+            self.settled()
+            try:
+                self.click(self.button(label, within))
+                return
+            except (StaleElementReferenceException, ElementClickInterceptedException):
+                if attempt == 4:
+                    raise
+                time.sleep(0.5)
+
+    def settled(self, timeout: float = WAIT) -> None:
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        WebDriverWait(self.browser, timeout).until(lambda browser: browser.execute_script(
+            "return !document.querySelector('#freeze') && !(window.frappe && frappe.dom && frappe.dom.freeze_count)"),
+            "the page stays frozen")
 
     def log_in(self, user: str, password: str = PASSWORD) -> None:
         self.browser.delete_all_cookies()

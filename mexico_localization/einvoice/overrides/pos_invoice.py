@@ -107,10 +107,13 @@ def before_cancel(invoice, method: str | None = None) -> None:
 
 def onload(invoice, method: str | None = None) -> None:
     """Tells the form whether the sale is in (or waiting for) a global CFDI: it offers the nominative CFDI,
-    and shows the buyer's self-invoicing link."""
+    and shows the buyer's self-invoicing link; and whether its CFDI is a test stamp."""
     in_global = invoice.get("mx_cfdi_status") == CfdiState.AWAITING_GLOBAL.value or bool(
         invoice.get("mx_cfdi") and frappe.db.get_value("CFDI", invoice.mx_cfdi, "is_global"))
     invoice.set_onload("mx_in_global", in_global and not invoice.is_return)
+    # Read here, not by the form: a cashier sees the sale, not its CFDI record, and must see the badge.
+    invoice.set_onload("mx_test_stamp", bool(invoice.get("mx_cfdi") and invoice.get("mx_cfdi_uuid")
+                                              and not frappe.db.get_value("CFDI", invoice.mx_cfdi, "livemode")))
     if in_global and not invoice.is_return:
         own = self_invoice_block(invoice)
         if own:  # the buyer's link, for the cashier to read out or send

@@ -11,12 +11,8 @@ frappe.ui.form.on("POS Invoice", {
 		if (frm.doc.mx_cfdi_message && ["Failed", "Needs Review", "Retrying"].includes(status)) {
 			frm.set_intro(frappe.utils.escape_html(frm.doc.mx_cfdi_message), status === "Retrying" ? "orange" : "red");
 		}
-		if (frm.doc.mx_cfdi) {
-			frappe.db.get_value("CFDI", frm.doc.mx_cfdi, "livemode").then(({ message }) => {
-				if (message && !message.livemode && frm.doc.mx_cfdi_uuid) {
-					frm.dashboard.add_indicator(__("PRUEBA – sin validez fiscal"), "orange");
-				}
-			});
+		if (frm.doc.__onload && frm.doc.__onload.mx_test_stamp) {
+			frm.dashboard.add_indicator(__("PRUEBA – sin validez fiscal"), "orange");
 		}
 		if (status === "Failed" && (frappe.user.has_role("CFDI Manager") || frappe.user.has_role("System Manager"))) {
 			frm.add_custom_button(__("Retry CFDI"), async () => {
