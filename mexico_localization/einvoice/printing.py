@@ -13,12 +13,11 @@ import frappe
 import qrcode
 from qrcode.image.pure import PyPNGImage
 
-from mexico_localization.cfdi import self_invoice
 from mexico_localization.cfdi.stamped_xml import qr_fields
 from mexico_localization.cfdi.states import VALID_AT_SAT, CfdiState
 from mexico_localization.cfdi.ticket import verification_url
 from mexico_localization.einvoice.pipeline.records import kept_xml
-from mexico_localization.einvoice.settings import get_settings
+from mexico_localization.einvoice.self_invoice.tickets import self_invoice_link
 
 VALID = {state.value for state in VALID_AT_SAT}
 
@@ -58,14 +57,6 @@ def cfdi_ticket_block(doc) -> dict[str, Any]:
 
 
 def self_invoice_block(doc) -> dict[str, Any] | None:
-    """The walk-in buyer's way to their own CFDI: the page's link with the code in it, as a QR too,
-    the code to type, and until when; None when self-invoicing is off or the ticket has no code."""
-    settings = get_settings()
-    code = doc.get("mx_ticket_code")
-    if not (settings.enable_self_invoicing and settings.self_invoice_base_url and code):
-        return None
-    url = self_invoice.ticket_url(settings.self_invoice_base_url, code)
-    until = self_invoice.deadline(frappe.utils.getdate(doc.posting_date), settings.self_invoice_cutoff,
-                                  settings.self_invoice_days)
-    return {"url": url, "qr": qr_data_uri(url), "code": code, "deadline": frappe.utils.formatdate(until),
-            "page": f"{settings.self_invoice_base_url.rstrip('/')}{self_invoice.PATH}"}
+    """The walk-in buyer's way to their own CFDI (its link, code and deadline), with the link as a QR."""
+    link = self_invoice_link(doc)
+    return {**link, "qr": qr_data_uri(link["url"])} if link else None

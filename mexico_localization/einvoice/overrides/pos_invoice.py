@@ -20,7 +20,7 @@ from mexico_localization.einvoice.gather import is_public, outstanding, profile_
 from mexico_localization.einvoice.kinds.opening import open_sale_cfdi
 from mexico_localization.einvoice.messages import translate
 from mexico_localization.einvoice.pipeline.records import keep_mirror
-from mexico_localization.einvoice.printing import self_invoice_block
+from mexico_localization.einvoice.self_invoice.tickets import self_invoice_link
 from mexico_localization.einvoice.settings import get_settings
 from mexico_localization.einvoice.standing import HOLDS_ITS_TICKETS, cfdis_holding
 
@@ -115,6 +115,5 @@ def onload(invoice, method: str | None = None) -> None:
     invoice.set_onload("mx_test_stamp", bool(invoice.get("mx_cfdi") and invoice.get("mx_cfdi_uuid")
                                               and not frappe.db.get_value("CFDI", invoice.mx_cfdi, "livemode")))
     if in_global and not invoice.is_return:
-        own = self_invoice_block(invoice)
-        if own:  # the buyer's link, for the cashier to read out or send
-            invoice.set_onload("mx_self_invoice", {"url": own["url"], "code": own["code"], "deadline": own["deadline"]})
+        # The buyer's link, for the cashier to read out or send (no QR drawn for a form).
+        invoice.set_onload("mx_self_invoice", self_invoice_link(invoice))

@@ -20,7 +20,7 @@ from mexico_localization.einvoice.pipeline import records
 from mexico_localization.einvoice.pipeline.rows import enqueue_stamp
 from mexico_localization.einvoice.pipeline.stamping import requeue_failed
 from mexico_localization.einvoice.self_invoice import buyers
-from mexico_localization.einvoice.self_invoice.tickets import Found, State, describe, find, state_of
+from mexico_localization.einvoice.self_invoice.tickets import Found, State, describe, find, refreshed, state_of
 
 HOUR, DAY = 3600, 86400
 LANGUAGES = ("es", "en")
@@ -146,7 +146,7 @@ def request_cfdi(code: str, total: str, tax_id: str, legal_name: str, tax_regime
         return answer("request_cfdi", found, State.UNAVAILABLE, refused=True)
     records.comment(cfdi, _("Requested by the buyer on the self-invoicing page, for customer {0} (from {1}).").format(
         customer, frappe.local.request_ip or "?"))
-    return answer("request_cfdi", _refreshed(found), State.WORKING, {"cfdi_name": cfdi})
+    return answer("request_cfdi", found, State.WORKING, {"cfdi_name": cfdi})
 
 
 def _issue(found: Found, state: str, values: dict[str, Any]) -> str:
@@ -194,12 +194,7 @@ def _locked(found: Found) -> Found:
     repeatable read would otherwise show the second request the snapshot of its earlier reads)."""
     frappe.db.rollback()  # nothing was written yet
     frappe.db.sql("select name from `tabPOS Invoice` where name = %s for update", found.ticket.name)
-    return _refreshed(found)
-
-
-def _refreshed(found: Found) -> Found:
-    _state, again = find(found.ticket.mx_ticket_code, str(found.ticket.grand_total))
-    return again or found
+    return refreshed(found)
 
 
 def answer(action: str, found: Found | None, state: str, extra: dict[str, Any] | None = None,

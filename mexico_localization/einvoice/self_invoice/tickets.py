@@ -69,6 +69,24 @@ def _standing(sale: str) -> frappe._dict | None:
                                                   "pdf_file", "livemode"], as_dict=True)
 
 
+def refreshed(found: Found) -> Found:
+    """The same ticket and its standing CFDI read again (another request may have moved them)."""
+    name = found.ticket.name
+    return Found(frappe.db.get_value("POS Invoice", name, TICKET_FIELDS, as_dict=True), _standing(name))
+
+
+def self_invoice_link(sale) -> dict[str, str] | None:
+    """What a walk-in ticket tells its buyer: the page's link with the code in it, the page, the code,
+    and until when; None when self-invoicing is off or the sale has no code."""
+    settings = get_settings()
+    code = sale.get("mx_ticket_code")
+    if not (settings.enable_self_invoicing and settings.self_invoice_base_url and code):
+        return None
+    return {"url": self_invoice.ticket_url(settings.self_invoice_base_url, code), "code": code,
+            "page": f"{settings.self_invoice_base_url.rstrip('/')}{self_invoice.PATH}",
+            "deadline": frappe.utils.formatdate(deadline_of(sale))}
+
+
 def deadline_of(ticket) -> date:
     settings = get_settings()
     return self_invoice.deadline(getdate(ticket.posting_date), settings.self_invoice_cutoff,
