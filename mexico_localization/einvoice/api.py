@@ -14,7 +14,7 @@ from mexico_localization.einvoice.gather import is_public, receiver_from_custome
 from mexico_localization.einvoice.kinds import global_invoice
 from mexico_localization.einvoice.kinds.substitute import substitute_row
 from mexico_localization.einvoice.messages import translate
-from mexico_localization.einvoice.operations import audit, bulk, customer_check, review, walk_in
+from mexico_localization.einvoice.operations import audit, bulk, cfdi_files, customer_check, review, walk_in
 from mexico_localization.einvoice.operations import ping as ping_service
 from mexico_localization.einvoice.pipeline.cancellation import refuse_while_related, request_cancellation
 from mexico_localization.einvoice.pipeline.rows import enqueue_stamp
@@ -187,3 +187,11 @@ def verify_audit_trail() -> dict[str, Any]:
     """Recomputes every sealed day: intact, or the first day whose records changed since sealing."""
     require_reader()
     return audit.verify_trail()
+
+
+@frappe.whitelist(methods=["POST"])
+def cfdi_pdf(cfdi: str) -> dict[str, Any]:
+    """The URL of the CFDI's PDF: fetched from FacturaAPI and kept on first demand (a recorded call)."""
+    require_reader()
+    frappe.get_doc("CFDI", cfdi).check_permission("read")
+    return {"file_url": cfdi_files.cfdi_pdf(cfdi)[2]}

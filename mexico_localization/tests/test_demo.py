@@ -14,7 +14,7 @@ import frappe
 from frappe.utils import flt
 
 from mexico_localization.demo import run, sandbox, shop
-from mexico_localization.einvoice.pipeline.records import file_content
+from mexico_localization.einvoice.operations.cfdi_files import cfdi_pdf
 from mexico_localization.tests.stamping_utils import run_worker_burst, wipe_cfdis
 from mexico_localization.tests.utils import EmulatorTestCase, configure
 
@@ -96,7 +96,7 @@ class TestDemo(EmulatorTestCase):
             self.assertTrue(state.mx_cfdi_uuid)
         row = frappe.get_doc("CFDI", frappe.db.get_value("POS Invoice", named.name, "mx_cfdi"))
         self.assertEqual((row.livemode, flt(row.total)), (0, 89.90))
-        pdf = file_content(row.name, row.pdf_file)
+        pdf = cfdi_pdf(row.name)[1]  # fetched from the sandbox on first demand
         streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.DOTALL)
         text = b"".join(zlib.decompress(s) for s in streams if s[:1] == b"x").decode("latin-1")
         self.assertIn("SIN VALIDEZ FISCAL", text)

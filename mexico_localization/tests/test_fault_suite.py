@@ -259,7 +259,7 @@ class TestFaultSuite(StampingTestCase):
         self.drain(invoices)
         self.assert_exactly_once(invoices)
         cfdi = self.cfdis(invoices)[0]
-        self.assertEqual(frappe.db.count("File", {"attached_to_name": cfdi.name}), 2, "one XML, one PDF")
+        self.assertEqual(frappe.db.count("File", {"attached_to_name": cfdi.name}), 1, "one XML (the PDF: on demand)")
         self.assertEqual(len(self.emulator.state.summary()["emails"]), 1)
         creates = frappe.get_all("CFDI Attempt", filters={"parent": cfdi.name, "operation": "create_invoice"},
                                  pluck="integration_request")

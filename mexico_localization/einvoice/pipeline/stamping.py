@@ -96,17 +96,16 @@ def stamp_claimed(cfdi: str, token: str, log: ExchangeLog) -> CfdiState:
     frappe.db.commit()  # no transaction open while FacturaAPI works
     with make_client(settings, on_exchange=log) as client:
         answer = adopt(client, row)
-    built = None
-    if answer is None:  # nothing to adopt: the body is built (and checked) only now, to be created
-        try:
-            built = registry.build(row)
-        except CfdiDataError as error:
-            return record_data_error(row, error, tries, log)
-        if built.body.get("payment_method"):
-            frappe.db.set_value("CFDI", cfdi, "payment_method", built.body["payment_method"], update_modified=False)
-        frappe.db.commit()
-    with make_client(settings, on_exchange=log) as client:
-        if answer is None:
+        built = None
+        if answer is None:  # nothing to adopt: the body is built (and checked) only now, to be created
+            try:
+                built = registry.build(row)
+            except CfdiDataError as error:
+                return record_data_error(row, error, tries, log)
+            if built.body.get("payment_method"):
+                frappe.db.set_value("CFDI", cfdi, "payment_method", built.body["payment_method"],
+                                    update_modified=False)
+            frappe.db.commit()
             answer = create(client, row, built)
         decision = next_action(answer.outcome, tries, now_datetime(), retry_policy(settings), step=answer.step,
                                reconciling=bool(row.needs_reconcile), looked_up=answer.looked_up)
@@ -175,15 +174,14 @@ def ask(step: Step, call, *args) -> Answer:
 
 
 def download(client: Client, invoice: dict[str, Any]) -> dict[str, tuple[str, bytes]]:
-    """The sealed XML and the PDF, as files to attach; a failed download is recorded and left for later."""
-    files = {}
-    for fmt in ("xml", "pdf"):
-        try:
-            content = client.download_invoice(invoice["id"], fmt, uuid=invoice.get("uuid"))
-            files[f"{fmt}_file"] = (f"{invoice.get('uuid')}.{fmt}", content)
-        except FacturapiError:
-            pass  # the exchange is recorded; the files can be fetched again from the CFDI
-    return files
+    """The sealed XML, the fiscal document, as the file to attach (a failed download is recorded). The
+    PDF, a rendering FacturaAPI gives again at any time, is fetched on first demand
+    (operations/cfdi_files.py)."""
+    try:
+        content = client.download_invoice(invoice["id"], "xml", uuid=invoice.get("uuid"))
+    except FacturapiError:
+        return {}  # the exchange is recorded
+    return {"xml_file": (f"{invoice.get('uuid')}.xml", content)}
 
 
 def record_try(row, log: ExchangeLog, answer: Answer, decision: Decision, tries: int, built: BuiltInvoice | None,

@@ -14,7 +14,7 @@ from frappe import _
 from frappe.rate_limiter import rate_limit
 
 from mexico_localization.cfdi.ticket import normalized
-from mexico_localization.einvoice.operations import walk_in
+from mexico_localization.einvoice.operations import cfdi_files, walk_in
 from mexico_localization.einvoice.operations.customer_check import ask_sat
 from mexico_localization.einvoice.pipeline import records
 from mexico_localization.einvoice.pipeline.rows import enqueue_stamp
@@ -178,8 +178,10 @@ def download(code: str, total: str, file: str) -> dict[str, Any] | None:
     if state != State.INVOICED or file not in ("xml", "pdf"):
         return answer("download", found, state if state != State.INVOICED else State.NOT_FOUND, refused=True)
     row = found.cfdi
-    content = records.kept_xml(row.name) if file == "xml" else records.file_content(row.name, row.pdf_file)
-    if content is None:
+    try:
+        content = cfdi_files.cfdi_xml(row.name)[1] if file == "xml" else cfdi_files.cfdi_pdf(row.name)[1]
+    except cfdi_files.FileUnavailable:
+        frappe.clear_messages()
         return answer("download", found, State.UNAVAILABLE, refused=True)
     record("download", found, f"{file} sent")
     frappe.response.filename = f"{row.uuid}.{file}"

@@ -148,7 +148,7 @@ def describe(found: Found | None, state: str) -> dict[str, Any]:
                           "stamped_at": frappe.utils.format_datetime(row.stamped_at, "dd/MM/yyyy HH:mm"),
                           "email": self_invoice.masked_email(row.receiver_email or _customer_email(row))
                           if get_settings().email_cfdi else "",
-                          "test": not row.livemode, "xml": bool(row.xml_file), "pdf": bool(row.pdf_file)}
+                          "test": not row.livemode, "xml": bool(row.xml_file), "pdf": True}  # the PDF: on first demand
     return answer
 
 

@@ -3,6 +3,13 @@
 // Needs Review is resolved here by choosing the CFDI that stands.
 frappe.ui.form.on("CFDI", {
 	refresh(frm) {
+		if (frm.doc.uuid && frm.doc.facturapi_id) {
+			// The PDF is fetched from FacturaAPI on first demand and kept; the XML was kept at the stamp.
+			frm.add_custom_button(__("PDF"), () => open_pdf(frm), __("Download"));
+			if (frm.doc.xml_file) {
+				frm.add_custom_button(__("XML"), () => window.open(frm.doc.xml_file), __("Download"));
+			}
+		}
 		const manager = frappe.user.has_role("CFDI Manager") || frappe.user.has_role("System Manager");
 		if (manager && frm.doc.status === "Needs Review") {
 			frm.add_custom_button(__("Resolve Review"), () => resolve_review(frm));
@@ -22,6 +29,20 @@ frappe.ui.form.on("CFDI", {
 		}
 	},
 });
+
+async function open_pdf(frm) {
+	const { message } = await frappe.call({
+		method: "mexico_localization.einvoice.api.cfdi_pdf",
+		type: "POST",
+		args: { cfdi: frm.doc.name },
+		freeze: true,
+		freeze_message: __("Getting the PDF from FacturaAPI…"),
+	});
+	if (message && message.file_url) {
+		window.open(message.file_url);
+		if (!frm.doc.pdf_file) frm.reload_doc();
+	}
+}
 
 function ask_motive(frm) {
 	frappe.prompt(
