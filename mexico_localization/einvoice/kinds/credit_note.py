@@ -84,10 +84,10 @@ def convert_to_credit_note(name: str) -> None:
 
 def release_waiting_returns(cfdi) -> list[str]:
     """`cfdi` was just stamped: the credit notes waiting for it are related to its UUID and queued."""
-    sales = frappe.get_all("POS Invoice", pluck="name", filters={"mx_cfdi": cfdi.name, "is_return": 0})
     released = []
-    for row in frappe.get_all("CFDI", fields=["name", "reference_name"], filters={
-            "status": CfdiState.AWAITING_ORIGINAL.value, "cfdi_type": "E", "original_invoice": ["in", sales or [""]]}):
+    for row in frappe.db.sql("""select c.name, c.reference_name from `tabCFDI` c
+            join `tabPOS Invoice` p on p.name = c.original_invoice and p.mx_cfdi = %s and p.is_return = 0
+            where c.status = %s and c.cfdi_type = 'E'""", (cfdi.name, CfdiState.AWAITING_ORIGINAL.value), as_dict=True):
         if transition(row.name, RELEASE_RETURN, CfdiState.QUEUED, {"related_uuids": cfdi.uuid}):
             mirror_state("POS Invoice", row.reference_name, CfdiState.QUEUED)
             enqueue_stamp(row.name)

@@ -28,6 +28,7 @@ from frappe.utils.background_jobs import enqueue
 
 from mexico_localization.cfdi.mapping import MAX_DATE_AGE
 from mexico_localization.cfdi.states import IN_FLIGHT, VALID_AT_SAT, CfdiState
+from mexico_localization.einvoice.gather import load_sale
 from mexico_localization.einvoice.kinds.opening import open_sale_cfdi
 from mexico_localization.einvoice.pipeline.jobs import stamp
 from mexico_localization.einvoice.pipeline.records import mirror_state
@@ -217,7 +218,7 @@ def _prepare(run: str, row: dict) -> str | None:
         requeued = requeue_failed(row.cfdi, bulk_run=run)
         frappe.db.commit()
         return row.cfdi if requeued else None
-    opened = open_sale_cfdi(frappe.get_doc("POS Invoice", row.name), queue=None)  # this slice stamps it
+    opened = open_sale_cfdi(load_sale(row.name), queue=None)  # this slice stamps it
     mirror_state("POS Invoice", row.name, opened.state, opened.reason, cfdi=opened.cfdi)
     queued = opened.state is S.QUEUED and opened.cfdi
     if queued:

@@ -33,11 +33,13 @@ RETRIES_PER_SWEEP = 20
 def run_due(cfdi: str) -> list[str]:
     """Runs what is due on `cfdi`; returns the follow-ups that failed (still due)."""
     failed = []
-    for name in followups.decode(frappe.db.get_value("CFDI", cfdi, "pending_followups")):
+    due = followups.decode(frappe.db.get_value("CFDI", cfdi, "pending_followups"))
+    doc = frappe.get_doc("CFDI", cfdi) if due else None  # what the follow-ups read; none of them writes it
+    for name in due:
         if name == followups.EMAIL:
             _done(cfdi, name)
         try:
-            RUNNERS[name](frappe.get_doc("CFDI", cfdi))
+            RUNNERS[name](doc)
             if name != followups.EMAIL:
                 _done(cfdi, name)
             frappe.db.commit()

@@ -18,7 +18,7 @@ MIRROR = [
      "no_copy": 1, "allow_on_submit": 1, "in_standard_filter": 1, "insert_after": "mx_cfdi_section",
      "options": "\n" + "\n".join(state.value for state in CfdiState)},
     {"fieldname": "mx_cfdi", "fieldtype": "Link", "options": "CFDI", "label": "CFDI Record", "read_only": 1,
-     "no_copy": 1, "allow_on_submit": 1, "insert_after": "mx_cfdi_status"},
+     "no_copy": 1, "allow_on_submit": 1, "insert_after": "mx_cfdi_status", "search_index": 1},  # a global's tickets
     {"fieldname": "mx_cfdi_message", "fieldtype": "Small Text", "label": "CFDI Message", "read_only": 1,
      "no_copy": 1, "allow_on_submit": 1, "insert_after": "mx_cfdi",
      "description": "Why the CFDI is not stamped yet, or what to fix."},
