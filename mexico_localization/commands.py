@@ -5,6 +5,11 @@ from __future__ import annotations
 import click
 from frappe.commands import get_site, pass_context
 
+from mexico_localization.einvoice.pipeline import preload
+
+if preload.is_worker():  # `bench worker` imports this module before it forks a process per job
+    preload.preload()
+
 
 @click.group("mexico-localization")
 def mexico_localization() -> None:
