@@ -17,11 +17,12 @@ from frappe.utils import get_datetime, get_system_timezone
 
 from mexico_localization.cfdi import catalogs, rfc
 from mexico_localization.cfdi.arithmetic import charged_total
-from mexico_localization.cfdi.global_cfdi import Ticket
+from mexico_localization.cfdi.global_cfdi import Ticket, chunked
 from mexico_localization.cfdi.model import Line, Payment, Receiver, Sale, Tax
 from mexico_localization.cfdi.money import dec
 
 SALE_TABLES = ("items", "taxes", "payments")
+LOAD_CHUNK = 1000
 
 
 def lookup(doctype: str, name: str | None, fields: str | list[str]):
@@ -86,15 +87,27 @@ def load_sale(name: str, doctype: str = "POS Invoice") -> LoadedSale:
     """A submitted sale as plain values, with the child tables the CFDI reads. A job runs in a freshly
     forked process: loading the ERPNext controller (and everything it imports) would cost more than
     the stamp itself."""
-    values = select_row(doctype, name, "*")
-    if values is None:
-        raise frappe.DoesNotExistError(f"{doctype} {name} not found")
-    meta = frappe.get_meta(doctype)
-    for fieldname in SALE_TABLES:
-        values[fieldname] = frappe.db.sql(
-            f"select * from `tab{meta.get_field(fieldname).options}` where parent = %s and parenttype = %s "  # noqa: S608
-            "and parentfield = %s order by idx asc", (name, doctype, fieldname), as_dict=True)
-    return LoadedSale(**values, doctype=doctype)
+    return load_sales([name], doctype)[name]
+
+
+def load_sales(names: list[str], doctype: str = "POS Invoice") -> dict[str, LoadedSale]:
+    """Many sales as `load_sale` gives one, in four queries per thousand (a global's tickets): a query
+    per sale would cost a global of a busy day more than its stamp."""
+    sales: dict[str, dict] = {}
+    tables = {fieldname: frappe.get_meta(doctype).get_field(fieldname).options for fieldname in SALE_TABLES}
+    for chunk in chunked(list(dict.fromkeys(names)), LOAD_CHUNK):
+        for row in frappe.db.sql(f"select * from `tab{doctype}` where name in %s", (tuple(chunk),),  # noqa: S608
+                                 as_dict=True):
+            sales[row.name] = {**row, **{fieldname: [] for fieldname in SALE_TABLES}}
+        for fieldname, child in tables.items():
+            for row in frappe.db.sql(f"select * from `tab{child}` where parent in %s and parenttype = %s "  # noqa: S608
+                                     "and parentfield = %s order by parent, idx", (tuple(chunk), doctype, fieldname),
+                                     as_dict=True):
+                sales[row.parent][fieldname].append(row)
+    missing = [name for name in names if name not in sales]
+    if missing:
+        raise frappe.DoesNotExistError(f"{doctype} {missing[0]} not found")
+    return {name: LoadedSale(**values, doctype=doctype) for name, values in sales.items()}
 
 
 def sale_from_invoice(invoice, customer: str | None = None) -> Sale:
@@ -272,24 +285,25 @@ def payment_for(row) -> Payment:
     return Payment(form, dec(row.amount), row.mode_of_payment)
 
 
-def ticket_from_invoice(name: str, returns: list[str]) -> Ticket:
-    """A walk-in ticket for its global CFDI, in the company currency (MXN), with the `returns`
+def tickets_from_invoices(returns: dict[str, list[str]], names: list[str]) -> list[Ticket]:
+    """Walk-in tickets for their global CFDI, in the company currency (MXN), each with the `returns`
     made against it before the global was issued netted into its lines and payments."""
-    with remembered():
-        return _ticket(name, returns)
+    sales = load_sales([n for name in names for n in (name, *returns.get(name, []))])
+    with remembered():  # the day's tickets share their items, units, tax accounts and payment modes
+        return [_ticket([sales[n] for n in (name, *returns.get(name, []))]) for name in names]
 
 
-def _ticket(name: str, returns: list[str]) -> Ticket:
+def _ticket(docs: list[LoadedSale]) -> Ticket:
     lines: list[Line] = []
     payments: list[Payment] = []
     change = total = Decimal(0)
-    for doc in [load_sale(n) for n in (name, *returns)]:
+    for doc in docs:
         lines += [replace(line_for(item, doc), net_amount=dec(item.base_net_amount)) for item in doc.items]
         payments += [Payment(p.payment_form, dec(row.base_amount), p.mode) for row in doc.payments
                      for p in [payment_for(row)] if row.base_amount]
         change += dec(doc.base_change_amount or 0)
         total += charged(doc, base=True)
-    return Ticket(name, tuple(lines), tuple(payments), change, total)
+    return Ticket(docs[0].name, tuple(lines), tuple(payments), change, total)
 
 
 def returns_in(cfdi) -> dict[str, list[str]]:

@@ -14,6 +14,19 @@ class TestInstall(FrappeTestCase):
             self.assertTrue(frappe.db.exists("DocType", doctype), doctype)
         self.assertEqual(frappe.get_hooks("required_apps", app_name="mexico_localization"), ["frappe/erpnext"])
 
+    def test_the_lookups_of_a_busy_month_have_their_indexes(self):
+        """Without them the hourly global, the stamp's follow-ups and the reconciliation report walk
+        every sale (benchmarks/month_scale.py)."""
+        def indexed(table: str) -> set[tuple[str, ...]]:
+            keys: dict[str, list[str]] = {}
+            for row in frappe.db.sql(f"show index from `tab{table}`", as_dict=True):
+                keys.setdefault(row.Key_name, []).append(row.Column_name)
+            return {tuple(columns) for columns in keys.values()}
+
+        self.assertTrue({("mx_cfdi",), ("mx_cfdi_status",)} <= indexed("POS Invoice"))
+        self.assertTrue({("original_invoice",), ("reference_name", "creation", "name")} <= indexed("CFDI"))
+        self.assertIn(("pos_invoice",), indexed("CFDI Global Ticket"))
+
     def test_roles_and_integration_request_grant_exist(self):
         for role in (CFDI_MANAGER, CFDI_AUDITOR):
             self.assertTrue(frappe.db.exists("Role", role))
