@@ -79,6 +79,23 @@ def start_workers(site: str, count: int, queues: str) -> list[subprocess.Popen]:
             for _ in range(count)]
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time of these processes and of the job processes they forked and reaped (RQ forks one per job)."""
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        times = psutil.Process(pid).cpu_times()
+        total += times.user + times.system + times.children_user + times.children_system
+    return total
+
+
+def database_pids() -> list[int]:
+    import psutil
+
+    return [p.pid for p in psutil.process_iter(["name"]) if p.info["name"] in ("mariadbd", "mysqld")]
+
+
 def stop(workers: list[subprocess.Popen]) -> None:
     for w in workers:
         w.terminate()
@@ -112,19 +129,27 @@ def measure_run(site: str, size: int, workers: int, latency_ms: float) -> dict:
     frappe.db.commit()
     get_queue("long").empty()
     procs = start_workers(site, workers, "long")
+    database = database_pids()
     try:
+        time.sleep(3)  # the workers have started: their start-up is not the run's
+        cpu = cpu_seconds([p.pid for p in procs])
+        db_cpu = cpu_seconds(database)
         started = time.monotonic()
         # As "Re-generate all Failed" does: the selection is a filter, streamed in name order.
         run = bulk.start(batch_filter(names), None, True, concurrency=workers)["run"]
         frappe.db.commit()
         doc = wait_run(run, timeout=size * 2 + 300)
         elapsed = time.monotonic() - started
+        time.sleep(2)  # the last slice's process is reaped, so its CPU is counted
+        cpu = cpu_seconds([p.pid for p in procs]) - cpu
+        db_cpu = cpu_seconds(database) - db_cpu
     finally:
         stop(procs)
     rate = doc.stamped / elapsed
     ceiling = workers / (latency_ms / 1000)
     return {"size": size, "status": doc.status, "stamped": doc.stamped, "failed": doc.failed, "seconds": elapsed,
-            "per_second": rate, "of_ceiling": rate / ceiling, "peak_mb": doc.peak_memory_mb}
+            "per_second": rate, "of_ceiling": rate / ceiling, "peak_mb": doc.peak_memory_mb,
+            "cpu_per_stamp": cpu / max(doc.stamped, 1), "db_cpu_per_stamp": db_cpu / max(doc.stamped, 1)}
 
 
 def live_wait(site: str, size: int, samples: int) -> list[float]:
@@ -186,7 +211,10 @@ def main() -> None:
             r = measure_run(args.site, size, args.workers, args.latency_ms)
             print(f"{r['size']} invoices, {args.workers} workers, latency {args.latency_ms:.0f} ms: {r['status']}, "
                   f"{r['stamped']} stamped, {r['failed']} failed in {r['seconds']:.0f} s = {r['per_second']:.1f}/s, "
-                  f"{r['of_ceiling']:.0%} of the C/L ceiling; peak worker memory {r['peak_mb']:.0f} MB", flush=True)
+                  f"{r['of_ceiling']:.0%} of the C/L ceiling; peak worker memory {r['peak_mb']:.0f} MB; "
+                  f"worker CPU {r['cpu_per_stamp'] * 1000:.0f} ms per stamp "
+                  f"(MariaDB {r['db_cpu_per_stamp'] * 1000:.0f} ms)",
+                  flush=True)
         waits = live_wait(args.site, 2000, args.live_samples)
         print(f"live sale mid-run, one worker on short,long: wait to start p50 {statistics.median(waits):.2f} s, "
               f"max {max(waits):.2f} s over {len(waits)} sales", flush=True)
