@@ -94,7 +94,8 @@ def load_sales(names: list[str], doctype: str = "POS Invoice") -> dict[str, Load
     """Many sales as `load_sale` gives one, in four queries per thousand (a global's tickets): a query
     per sale would cost a global of a busy day more than its stamp."""
     sales: dict[str, dict] = {}
-    tables = {fieldname: frappe.get_meta(doctype).get_field(fieldname).options for fieldname in SALE_TABLES}
+    meta = frappe.get_meta(doctype)
+    tables = {fieldname: meta.get_field(fieldname).options for fieldname in SALE_TABLES}
     for chunk in chunked(list(dict.fromkeys(names)), LOAD_CHUNK):
         for row in frappe.db.sql(f"select * from `tab{doctype}` where name in %s", (tuple(chunk),),  # noqa: S608
                                  as_dict=True):

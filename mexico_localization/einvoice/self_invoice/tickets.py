@@ -66,7 +66,7 @@ def _standing(sale: str) -> frappe._dict | None:
     return frappe.db.get_value("CFDI", row.name, ["name", "status", "is_global", "uuid", "series", "folio_number",
                                                   "stamped_at", "receiver_email", "receiver_customer",
                                                   "self_invoiced", "last_error", "last_error_code", "xml_file",
-                                                  "pdf_file", "livemode"], as_dict=True)
+                                                  "livemode"], as_dict=True)
 
 
 def refreshed(found: Found) -> Found:
