@@ -9,9 +9,10 @@ import sys
 import threading
 import time
 
+import pytest
 import requests
 
-from mexico_localization.facturapi import Client, Secret
+from mexico_localization.facturapi import Client, NotFoundError, Secret
 from mexico_localization.testing.emulator import EMULATOR_NAME
 from tests.conftest import PLANTED_KEY, ingreso_body
 
@@ -95,3 +96,27 @@ def test_starts_from_the_command_line():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_each_organization_sees_only_its_own_invoices(emulator):
+    """Two keys of two organizations (a group with several RFCs): each stamps in its own organization,
+    and neither can read, search or cancel the other's invoices."""
+    other = "sk_test_SECONDORGANIZATION0000001"
+    emulator.config.organizations = {other: {"id": "6a00000000000000000e0002", "tax_id": "AAA010101AAA",
+                                             "legal_name": "SEGUNDA"}}
+    try:
+        with Client(emulator.url, Secret(PLANTED_KEY)) as first, Client(emulator.url, Secret(other)) as second:
+            assert second.ping().organization["legal"]["tax_id"] == "AAA010101AAA"
+            mine = first.create_invoice(ingreso_body(), idempotency_key="same-key", external_id="A-1").invoice
+            theirs = second.create_invoice(ingreso_body(), idempotency_key="same-key", external_id="A-1").invoice
+            assert mine["id"] != theirs["id"], "an idempotency key is the organization's own"
+            assert [i["id"] for i in first.find_by_external_id("A-1")] == [mine["id"]]
+            assert b"AAA010101AAA" in second.download_invoice(theirs["id"], "xml", uuid=theirs["uuid"])
+            with pytest.raises(NotFoundError):
+                first.retrieve_invoice(theirs["id"])
+            with pytest.raises(NotFoundError):
+                first.cancel_invoice(theirs["id"], "02")
+        held = {i["id"]: i["organization"] for i in emulator.state.summary()["invoices"]}
+        assert (held[mine["id"]], held[theirs["id"]]) == ("6a00000000000000000e0001", "6a00000000000000000e0002")
+    finally:
+        emulator.config.organizations = {}

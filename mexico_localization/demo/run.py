@@ -12,7 +12,7 @@ from frappe.utils.scheduler import is_scheduler_disabled, is_scheduler_inactive
 
 from mexico_localization.demo import sandbox, shop
 from mexico_localization.einvoice.operations.ping import run_ping
-from mexico_localization.einvoice.settings import DOCTYPE, get_settings, secret
+from mexico_localization.einvoice.settings import DOCTYPE, company_row, get_settings, secret
 
 DEMO_KEY = "sk_test_mexico_localization_demo"  # the sandbox takes any test key; this one says what it is
 
@@ -32,7 +32,7 @@ class Report:
 def start(port: int | None = None) -> Report:
     report = Report()
     settings = get_settings()
-    if secret(settings).environment == "Live" or settings.production_site:
+    if any(secret(row).environment == "Live" for row in settings.get("companies") or []) or settings.production_site:
         raise LiveKeyError(_("E Invoice Setting holds a Live key (or Production Site is on): this site stamps real "
                              "CFDIs, and the demo never replaces its settings. Use a site of its own for the demo."))
     box = sandbox.start(frappe.get_site_path(), port)
@@ -49,7 +49,7 @@ def start(port: int | None = None) -> Report:
                              "{3} and {4}, an open shift.").format(shop.COMPANY, shop.RFC, shop.PROFILE, shop.WALK_IN,
                                                                    shop.NOMINATIVE))
     configure(box.url, company, own_shop=company == shop.COMPANY)
-    ping = run_ping()
+    ping = run_ping(company)
     report.done.append(_("E Invoice Setting: the sandbox's URL and a test key, E Invoice on. Ping: {0}").format(
         ping["message"]))
     frappe.db.commit()
@@ -72,9 +72,10 @@ def configure(url: str, company: str, own_shop: bool) -> None:
     settings = frappe.get_doc(DOCTYPE)
     if settings.server_url != url:
         settings.server_url = url
-    if secret(settings).reveal() != DEMO_KEY:
-        settings.secret_key = DEMO_KEY
-    settings.update({"company": company, "enable_e_invoice": 1, "enable_cancellation": 1, "email_cfdi": 1})
+    row = company_row(company, settings) or settings.append("companies", {"company": company})
+    if secret(row).reveal() != DEMO_KEY:
+        row.secret_key = DEMO_KEY
+    settings.update({"enable_e_invoice": 1, "enable_cancellation": 1, "email_cfdi": 1})
     if own_shop:
         settings.global_periodicity = "Each ticket"
     settings.save(ignore_permissions=True)
@@ -110,7 +111,7 @@ def stop() -> Report:
     report = Report()
     stopped = sandbox.stop(frappe.get_site_path())
     report.done.append(_("Sandbox stopped.") if stopped else _("No sandbox was running for this site."))
-    if get_settings().served_by_emulator:
+    if any(row.served_by_emulator for row in get_settings().get("companies") or []):
         report.missing.append(_("E Invoice Setting still points at the sandbox: sales will retry until it runs "
                                 "again (`demo start`) or real settings are entered."))
     return report

@@ -8,6 +8,8 @@ from __future__ import annotations
 import frappe
 from frappe.utils import get_datetime, now_datetime, nowdate
 
+from mexico_localization.einvoice.settings import issuing_companies
+
 COMPANY, ABBR = "Demo Tienda MX", "DTMX"
 RFC = "EKU9003173C9"          # SAT's test RFC, FacturaAPI's test organization's
 PROFILE = "Demo Caja 1"
@@ -25,7 +27,7 @@ ITEMS = (  # code, name, SAT product key (c_ClaveProdServ), shelf price with IVA
 
 def mexican_company() -> str | None:
     """The site's own Mexican company, if it has one: the demo then makes no data at all."""
-    configured = frappe.db.get_single_value("E Invoice Setting", "company")
+    configured = next(iter(issuing_companies()), None)
     if configured and frappe.db.exists("Company", configured):
         return configured
     return frappe.db.get_value("Company", {"country": "Mexico", "name": ["!=", COMPANY]}, "name",

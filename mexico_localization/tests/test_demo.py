@@ -78,9 +78,10 @@ class TestDemo(EmulatorTestCase):
 
         report = run.start(self.port)
         settings = frappe.get_doc("E Invoice Setting")
-        self.assertEqual((settings.server_url, settings.enable_e_invoice, settings.company),
-                         (f"http://127.0.0.1:{self.port}/v2", 1, company))
-        self.assertEqual((settings.served_by_emulator, settings.last_ping_status), (1, "Connected"))
+        self.assertEqual((settings.server_url, settings.enable_e_invoice, [r.company for r in settings.companies]),
+                         (f"http://127.0.0.1:{self.port}/v2", 1, [company]))
+        row = settings.companies[0]
+        self.assertEqual((row.served_by_emulator, row.last_ping_status), (1, "Connected"))
         self.assertEqual(settings.global_periodicity, "Each ticket")
         self.assertIn("NO FISCAL VALIDITY", " ".join(settings.warnings()))
         self.assertTrue(any("no fiscal validity" in line.lower() for line in report.next_steps))
@@ -129,8 +130,8 @@ class TestDemo(EmulatorTestCase):
         self.assertEqual(counts(), before)
         self.assertIn(COMPANY, report.done[1])
         settings = frappe.get_doc("E Invoice Setting")
-        self.assertEqual((settings.company, settings.global_periodicity, settings.enable_e_invoice),
-                         (COMPANY, "Daily", 1))
+        self.assertEqual(([r.company for r in settings.companies], settings.global_periodicity,
+                          settings.enable_e_invoice), ([COMPANY], "Daily", 1))
 
     def test_a_live_key_is_refused(self):
         configure(self.emulator.url, key="sk_live_REALSTORE0123456789")

@@ -84,14 +84,14 @@ class TestFiscalRules(StampingTestCase):
 
     def test_bimonthly_globals_are_for_regime_621_only(self):
         settings = frappe.get_doc("E Invoice Setting")
-        settings.organization_tax_system = "601"
+        settings.companies[0].organization_tax_system = "601"
         settings.global_periodicity = "Bimonthly"
         with self.assertRaises(frappe.ValidationError) as refused:
             settings.save(ignore_permissions=True)
         self.assertIn("621", str(refused.exception))
         frappe.db.rollback()
         settings = frappe.get_doc("E Invoice Setting")
-        settings.organization_tax_system = "621"
+        settings.companies[0].organization_tax_system = "621"
         settings.global_periodicity = "Bimonthly"
         settings.save(ignore_permissions=True)
         self.assertEqual(frappe.db.get_single_value("E Invoice Setting", "global_periodicity"), "Bimonthly")

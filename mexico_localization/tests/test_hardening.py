@@ -137,8 +137,9 @@ class TestHardening(StampingTestCase):
         settings.update({"server_url": self.emulator.url.replace("127.0.0.1", "localhost"), "enable_e_invoice": 0})
         settings.save()
         settings.reload()
-        self.assertFalse(settings.get_password("secret_key", raise_exception=False), "the old key was removed")
-        self.assertFalse(settings.last_ping_at)
+        [row] = settings.companies
+        self.assertFalse(row.get_password("secret_key", raise_exception=False), "the old key was removed")
+        self.assertFalse(row.last_ping_at)
         self.enable()  # the class's settings, key included, again
 
     def test_the_organizations_text_is_escaped_before_it_is_stored_or_shown(self):
@@ -147,7 +148,7 @@ class TestHardening(StampingTestCase):
             answer = api.ping_server()
         finally:
             self.emulator.config.org_legal_name = "ESCUELA KEMPER URGATE"
-        stored = frappe.db.get_single_value("E Invoice Setting", "organization_legal_name")
+        stored = frappe.db.get_value("E Invoice Company", {"company": self.shop.company}, "organization_legal_name")
         self.assertNotIn("<img", stored)
         self.assertIn("&lt;img", stored)
         self.assertNotIn("<img", answer["message"])

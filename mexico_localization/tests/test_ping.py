@@ -5,7 +5,8 @@ import json
 import frappe
 
 from mexico_localization.einvoice.api import ping_server
-from mexico_localization.tests.utils import ORG_RFC, EmulatorTestCase, configure, make_user, test_company
+from mexico_localization.tests.pos_fixtures import second_company
+from mexico_localization.tests.utils import ORG_RFC, EmulatorTestCase, configure, make_user, ping_row, test_company
 
 SETTINGS = "E Invoice Setting"
 
@@ -37,7 +38,7 @@ class TestPing(EmulatorTestCase):
         self.assertIn(ORG_RFC, answer["message"])
         self.assertIn("Test", answer["message"])
         self.assertTrue(any("emulator" in w for w in answer["warnings"]))
-        settings = frappe.get_doc(SETTINGS)
+        settings = ping_row()
         self.assertEqual(settings.last_ping_status, "Connected")
         self.assertEqual(settings.key_environment, "Test")
         self.assertEqual(settings.organization_tax_id, ORG_RFC)
@@ -72,7 +73,7 @@ class TestPing(EmulatorTestCase):
         log = frappe.get_last_doc("Error Log")
         self.assertEqual((log.reference_doctype, log.reference_name), (SETTINGS, SETTINGS))
         self.assertIn("AuthenticationError", log.error)
-        self.assertEqual(frappe.get_doc(SETTINGS).last_ping_status, "Failed")
+        self.assertEqual(ping_row().last_ping_status, "Failed")
 
     def test_unreachable_server_is_named(self):
         configure(f"http://{self.emulator.address[0]}:1/v2")
@@ -121,7 +122,7 @@ class TestPing(EmulatorTestCase):
         self.assertIn(ORG_RFC, text)
 
     def test_missing_key_is_explained_without_a_call(self):
-        frappe.db.delete("__Auth", {"doctype": SETTINGS, "fieldname": "secret_key"})
+        frappe.db.delete("__Auth", {"doctype": "E Invoice Company", "fieldname": "secret_key"})
         answer = ping_server()
         self.assertFalse(answer["ok"])
         self.assertIn("Enter the Secret Key", answer["message"])
@@ -142,3 +143,27 @@ class TestPing(EmulatorTestCase):
             self.assertTrue(ping_server()["ok"])
         finally:
             frappe.set_user("Administrator")
+
+    def test_two_companies_ping_their_own_organizations(self):
+        """Each row's key reaches its own organization; one company or all of them."""
+        other = second_company()
+        other_key = "sk_test_SECONDORGANIZATION0000001"
+        self.emulator.config.organizations = {other_key: {"id": "6a00000000000000000e0002", "tax_id": "AAA010101AAA",
+                                                          "legal_name": "SEGUNDA RAZON SOCIAL"}}
+        try:
+            frappe.db.set_value("Company", other, "tax_id", "AAA010101AAA")
+            configure(self.emulator.url)
+            settings = frappe.get_doc(SETTINGS)
+            settings.append("companies", {"company": other, "secret_key": other_key})
+            settings.save(ignore_permissions=True)
+            answer = ping_server()
+            self.assertTrue(answer["ok"], answer)
+            self.assertEqual([a["company"] for a in answer["companies"]], [test_company(), other])
+            self.assertEqual((ping_row().organization_tax_id, ping_row(other).organization_tax_id),
+                             (ORG_RFC, "AAA010101AAA"))
+            self.assertEqual(len(self.new_requests()), 2)
+            only = ping_server(company=other)
+            self.assertEqual([a["company"] for a in only["companies"]], [other])
+            self.assertIn("SEGUNDA RAZON SOCIAL", only["message"])
+        finally:
+            self.emulator.config.organizations = {}

@@ -14,9 +14,11 @@ from frappe.utils.background_jobs import get_queue
 from rq.job import Job
 
 from mexico_localization.einvoice.api import ping_server
+from mexico_localization.tests.pos_fixtures import second_company
 from mexico_localization.tests.utils import KEY_TAIL, EmulatorTestCase, configure
 
 SETTINGS = "E Invoice Setting"
+SECOND_KEY = "sk_test_SECONDPLANTED9zx8c7v6b5n4m3"  # the second company's organization
 
 
 def run_worker_burst(queue: str = "short") -> None:
@@ -33,10 +35,14 @@ class TestSecretHygiene(EmulatorTestCase):
         cls.since = frappe.utils.now_datetime()
         cls.realtime: list = []
         configure(cls.emulator.url)
+        settings = frappe.get_doc(SETTINGS)  # two companies, each with its planted key
+        settings.append("companies", {"company": second_company(), "secret_key": SECOND_KEY})
+        settings.save(ignore_permissions=True)
         frappe.db.commit()  # the worker process reads the committed settings
 
     def assert_clean(self, text: str, where: str) -> None:
         self.assertNotIn(KEY_TAIL, text, f"the secret key leaked into {where}")
+        self.assertNotIn(SECOND_KEY[8:], text, f"the second company's key leaked into {where}")
 
     def test_the_key_appears_nowhere(self):
         with patch("frappe.publish_realtime", side_effect=lambda *a, **k: self.realtime.append((a, k))):
@@ -54,7 +60,7 @@ class TestSecretHygiene(EmulatorTestCase):
         self.failing_background_job()
 
         requests = self.new("Integration Request", ["*"])
-        self.assertGreaterEqual(len(requests), 3)
+        self.assertGreaterEqual(len(requests), 6)  # each ping asks both organizations
         self.assert_clean(json.dumps(requests, default=str), "Integration Requests")
         errors = self.new("Error Log", ["*"])
         self.assertGreaterEqual(len(errors), 3)

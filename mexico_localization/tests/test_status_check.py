@@ -112,7 +112,7 @@ class TestStatusCheck(StampingTestCase):
         api.cancel_cfdi(cfdi.name, "03")
         frappe.db.commit()
         log = records.ExchangeLog("CFDI", cfdi.name)
-        with make_client(on_exchange=log) as client:
+        with make_client(cfdi.company, on_exchange=log) as client:
             moved = status_check.flag(client, log, as_read, self.emulator.state.invoices[cfdi.facturapi_id])
         self.assertFalse(moved)
         self.assertEqual(frappe.db.get_value("CFDI", cfdi.name, ["status", "cancelled_outside_app",

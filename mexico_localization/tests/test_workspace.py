@@ -99,7 +99,7 @@ class TestWorkspace(StampingTestCase):
         self.enable(production_site=1)
         try:
             since = add_to_date(now_datetime(), hours=-1)
-            frappe.db.set_single_value("E Invoice Setting", "production_since", since)
+            frappe.db.set_value("E Invoice Company", {"company": self.shop.company}, "production_since", since)
             frappe.clear_document_cache("E Invoice Setting", "E Invoice Setting")
             self.assertGreaterEqual(card_value("Test Stamps on a Live Site"), 1)
             self.assertEqual(card_value("Test Stamps on a Live Site"),

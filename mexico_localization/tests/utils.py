@@ -39,17 +39,35 @@ def test_company() -> str:
     return company
 
 
-def configure(url: str, key: str | None = PLANTED_KEY, company: str | None = None, **values) -> None:
-    """Saves E Invoice Setting as an administrator would through the form."""
+def configure(url: str, key: str | None = PLANTED_KEY, company: str | None = None, row: dict | None = None,
+              **values) -> None:
+    """Saves E Invoice Setting as an administrator would through the form: `company` (the test company
+    by default) as the only row of Companies, with `key` (None: the key it has) and `row`'s values."""
     settings = frappe.get_doc("E Invoice Setting")
-    settings.update({"server_url": url, "company": company or test_company(), "enable_e_invoice": 0, "email_cfdi": 1,
+    settings.update({"server_url": url, "enable_e_invoice": 0, "email_cfdi": 1,
                      "enable_cancellation": 0, "connect_timeout": 5, "read_timeout": 10, "max_attempts": 8,
                      "enable_self_invoicing": 0,
                      **values})
+    company = company or test_company()
+    kept = company_row(settings, company)
+    settings.set("companies", [kept] if kept else [])
+    kept = kept or settings.append("companies", {"company": company})
+    kept.update({"expedition_zip": "06600", **(row or {})})
     if key is not None:
-        settings.secret_key = key
+        kept.secret_key = key
     settings.save(ignore_permissions=True)
     frappe.clear_document_cache("E Invoice Setting", "E Invoice Setting")
+
+
+def company_row(settings, company: str | None = None):
+    """The settings' row of `company` (the test company by default), or None."""
+    company = company or test_company()
+    return next((r for r in settings.get("companies") or [] if r.company == company), None)
+
+
+def ping_row(company: str | None = None):
+    """What the last ping wrote for `company` (its row of E Invoice Setting, freshly read)."""
+    return company_row(frappe.get_doc("E Invoice Setting"), company)
 
 
 def make_user(email: str, roles: list[str]) -> str:

@@ -23,7 +23,7 @@ def get_context(context) -> None:
     context.show_sidebar = 0
     context.title = _("Get your CFDI")
     context.enabled = bool(settings.enable_self_invoicing and settings.enable_e_invoice)
-    context.store = settings.organization_legal_name or settings.company or ""
+    context.store = " · ".join(row.organization_legal_name or row.company for row in settings.get("companies") or [])
     context.contact = (settings.store_contact or "").strip()
     context.code = (frappe.form_dict.get("codigo") or "")[:40]
     context.lang_code = frappe.local.lang

@@ -33,7 +33,7 @@ def cfdi_xml(cfdi: str) -> tuple[str, bytes]:
 
 def cfdi_pdf(cfdi: str) -> tuple[str, bytes, str]:
     """(file name, content, file URL) of the CFDI's PDF, fetched from FacturaAPI and kept on first demand."""
-    row = frappe.db.get_value("CFDI", cfdi, ["name", "uuid", "facturapi_id", "pdf_file"], as_dict=True)
+    row = frappe.db.get_value("CFDI", cfdi, ["name", "uuid", "facturapi_id", "pdf_file", "company"], as_dict=True)
     if not row or not row.uuid or not row.facturapi_id:
         frappe.throw(_("This CFDI has no stamped PDF."), FileUnavailable)
     kept = file_content(cfdi, row.pdf_file)
@@ -47,7 +47,7 @@ def fetch_pdf(row) -> tuple[bytes, str]:
     log = ExchangeLog("CFDI", row.name)
     frappe.db.commit()  # nothing held open while FacturaAPI answers
     try:
-        with make_client(on_exchange=log) as client:
+        with make_client(row.company, on_exchange=log) as client:
             content = client.download_invoice(row.facturapi_id, "pdf", uuid=row.uuid)
     except FacturapiError as error:
         log.write()

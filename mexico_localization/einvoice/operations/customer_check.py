@@ -17,7 +17,7 @@ from mexico_localization.cfdi.validation import blocking, receiver_problems
 from mexico_localization.einvoice.gather import receiver_from_customer
 from mexico_localization.einvoice.messages import translate
 from mexico_localization.einvoice.pipeline import records
-from mexico_localization.einvoice.settings import get_settings, make_client, secret
+from mexico_localization.einvoice.settings import company_secret, default_company, get_settings, make_client
 from mexico_localization.facturapi import FacturapiError
 
 CHECK_TIMEOUT = (5.0, 15.0)  # connect, read: a person waits for the answer (the cashier, at a new customer)
@@ -64,11 +64,12 @@ def ask_sat(receiver: Receiver, reference_doctype: str, reference_name: str) -> 
     """FacturaAPI registers the receiver as a customer, which it validates against SAT's records;
     every exchange is recorded against the reference."""
     settings = get_settings()
-    if not settings.enable_e_invoice or not secret(settings):
+    company = default_company(settings)
+    if not settings.enable_e_invoice or not company_secret(company, settings):
         return Verdict(None)
     log = records.ExchangeLog(reference_doctype, reference_name)
     try:
-        client = make_client(settings, on_exchange=log, timeout=CHECK_TIMEOUT)
+        client = make_client(company, settings, on_exchange=log, timeout=CHECK_TIMEOUT)
     except ValueError as exc:
         return Verdict(None, unusable_url=str(exc))
     try:
@@ -107,7 +108,7 @@ def check_new_customer(doc, method: str | None = None) -> None:
             or doc.flags.sat_checked:
         return
     settings = get_settings()
-    if not settings.enable_e_invoice or not secret(settings):
+    if not settings.enable_e_invoice or not company_secret(default_company(settings), settings):
         return
     frappe.db.savepoint("sat_check")
     try:

@@ -11,7 +11,7 @@ from frappe import _
 from frappe.utils import get_datetime, now_datetime
 
 from mexico_localization.einvoice.pipeline import records
-from mexico_localization.einvoice.settings import DOCTYPE, get_settings, make_client, secret
+from mexico_localization.einvoice.settings import COMPANY_DOCTYPE, DOCTYPE, get_settings, make_client, secret
 from mexico_localization.einvoice.timeutil import to_site_time
 from mexico_localization.facturapi import (
     AuthenticationError,
@@ -27,32 +27,48 @@ from mexico_localization.facturapi import (
 )
 
 
-def run_ping() -> dict[str, Any]:
-    """Pings with the saved settings; writes the Integration Request (and Error Log on failure)."""
+def run_ping(company: str | None = None) -> dict[str, Any]:
+    """Pings `company`'s organization, or every company's: one answer per company (each recorded, and
+    written to its row's Last Ping block), `ok` only when every one connected."""
     settings = get_settings()
-    if not secret(settings):
-        return _store(_answer(False, _("Enter the Secret Key from FacturaAPI's dashboard and save, then ping.")))
+    rows = [row for row in settings.get("companies") or [] if not company or row.company == company]
+    if not rows:
+        return _answer(False, _("Add the company and its Secret Key from FacturaAPI's dashboard to the Companies "
+                                "table, save, then ping."))
+    answers = [dict(ping_company(settings, row), company=row.company) for row in rows]
+    if len(answers) == 1:
+        return answers[0] | {"companies": answers}
+    return {"ok": all(a["ok"] for a in answers), "companies": answers,
+            "message": "\n".join(f"{a['company']}: {a['message']}" for a in answers),
+            "warnings": [f"{a['company']}: {w}" for a in answers for w in a["warnings"]]}
+
+
+def ping_company(settings, row) -> dict[str, Any]:
+    """One organization's ping, with the company row's key."""
+    if not secret(row):
+        return _store(row, _answer(False, _("Enter the Secret Key of {0} from FacturaAPI's dashboard and save, then "
+                                            "ping.").format(row.company)))
     log = records.ExchangeLog(DOCTYPE, DOCTYPE)
     try:
-        client = make_client(settings, on_exchange=log)
+        client = make_client(row.company, settings, on_exchange=log)
     except ValueError as exc:
-        return _store(_answer(False, _("The FacturaAPI Server URL cannot be used: {0}").format(str(exc))))
+        return _store(row, _answer(False, _("The FacturaAPI Server URL cannot be used: {0}").format(str(exc))))
     try:
         with client:
             result = client.ping()
     except FacturapiError as error:
         log.write()
-        records.error_log(_("FacturaAPI ping failed"), error, DOCTYPE, DOCTYPE)
-        return _store(_answer(False, explain(error, settings)))
+        records.error_log(_("FacturaAPI ping failed for {0}").format(row.company), error, DOCTYPE, DOCTYPE)
+        return _store(row, _answer(False, explain(error, settings)))
     log.write()
-    return _store(_connected(result, settings))
+    return _store(row, _connected(result, settings, row.company))
 
 
 def _answer(ok: bool, message: str, warnings: list[str] | None = None, **fields: Any) -> dict[str, Any]:
     return {"ok": ok, "message": message, "warnings": warnings or [], "fields": fields}
 
 
-def _connected(result: PingResult, settings) -> dict[str, Any]:
+def _connected(result: PingResult, settings, company: str) -> dict[str, Any]:
     org = result.organization or {}
     legal, certificate = _object(org.get("legal")), _object(org.get("certificate"))
     environment = _environment_label(result.key_environment)
@@ -73,10 +89,10 @@ def _connected(result: PingResult, settings) -> dict[str, Any]:
         "is_production_ready": 1 if org.get("is_production_ready") is True else 0,
         "pending_steps": "\n".join(_steps(org)),
     }
-    return _answer(True, message, ping_warnings(result, settings), **fields)
+    return _answer(True, message, ping_warnings(result, settings, company), **fields)
 
 
-def ping_warnings(result: PingResult, settings) -> list[str]:
+def ping_warnings(result: PingResult, settings, company: str) -> list[str]:
     """What a successful ping found that still blocks or endangers stamping."""
     org = result.organization or {}
     warnings = []
@@ -95,11 +111,11 @@ def ping_warnings(result: PingResult, settings) -> list[str]:
         warnings.append(_("The organization is not ready to stamp live CFDIs. Pending in FacturaAPI: {0}").format(
             steps or _("see FacturaAPI's dashboard")))
     rfc = _text(_object(org.get("legal")).get("tax_id")).upper()
-    company_rfc = _company_rfc(settings.company)
-    if org and settings.company and rfc != company_rfc:
+    company_rfc = _company_rfc(company)
+    if org and rfc != company_rfc:
         warnings.append(_("The organization's RFC ({0}) is not the Tax ID of {1} ({2}): CFDIs would be issued by "
                           "another taxpayer. Check the key or the company.").format(
-            rfc or _("none"), settings.company, company_rfc or _("empty")))
+            rfc or _("none"), company, company_rfc or _("empty")))
     expires = _expiry(_object(org.get("certificate")))
     if expires and get_datetime(expires) < now_datetime():
         warnings.append(_("The CSD certificate loaded in FacturaAPI expired on {0}: upload a current one.").format(
@@ -145,8 +161,9 @@ def explain(error: FacturapiError, settings) -> str:
     return _("FacturaAPI answered with an error: {0}").format(error.summary())
 
 
-def _store(answer: dict[str, Any]) -> dict[str, Any]:
-    """Writes the result to the settings' Last Ping block without touching their modified time."""
+def _store(row, answer: dict[str, Any]) -> dict[str, Any]:
+    """Writes the result to the company row's Last Ping block without touching the settings' modified
+    time."""
     values = {
         "last_ping_status": _("Connected") if answer["ok"] else _("Failed"),
         "last_ping_at": now_datetime(),
@@ -154,7 +171,7 @@ def _store(answer: dict[str, Any]) -> dict[str, Any]:
     }
     if answer["ok"]:
         values.update(answer["fields"])
-    frappe.db.set_single_value(DOCTYPE, values, update_modified=False)
+    frappe.db.set_value(COMPANY_DOCTYPE, row.name, values, update_modified=False)
     frappe.clear_document_cache(DOCTYPE, DOCTYPE)
     return answer
 

@@ -45,7 +45,7 @@ def keep_one(cfdi: str, keep: str, cancel_others: bool) -> dict[str, Any]:
                      title=_("Cancellation disabled"))
     log = ExchangeLog("CFDI", cfdi)
     try:
-        with make_client(on_exchange=log) as client:
+        with make_client(row.company, on_exchange=log) as client:
             invoices = {i: client.retrieve_invoice(i) for i in candidates}
             files = download(client, invoices[keep])
     except FacturapiError as error:

@@ -30,7 +30,7 @@ from mexico_localization.cfdi.moves import CANCELLED_OUTSIDE
 from mexico_localization.cfdi.states import CfdiState
 from mexico_localization.einvoice.pipeline import records
 from mexico_localization.einvoice.pipeline.followups import run_due
-from mexico_localization.einvoice.settings import get_settings, make_client, secret
+from mexico_localization.einvoice.settings import company_secret, get_settings, issuing_companies, make_client
 from mexico_localization.einvoice.timeutil import to_site_time
 from mexico_localization.facturapi import Exchange, FacturapiError, RateLimited
 
@@ -59,22 +59,31 @@ class _Hook:
 
 
 def check_recent_cfdis(now: datetime | None = None, refresh_limit: int = REFRESH_PER_RUN) -> list[str]:
-    """The job: returns the CFDIs it found cancelled since the app last knew them valid."""
+    """The job: returns the CFDIs it found cancelled since the app last knew them valid, asking each
+    company's organization about its own CFDIs."""
     settings = get_settings()
     if not settings.enable_e_invoice or not settings.server_url:
         return []
     now = now or now_datetime()
-    since = add_days(now, -WINDOW_DAYS)
+    flagged: list[str] = []
+    for company in issuing_companies(settings):
+        flagged += _check_company(settings, company, add_days(now, -WINDOW_DAYS), refresh_limit)
+    return flagged
+
+
+def _check_company(settings, company: str, since: datetime, refresh_limit: int) -> list[str]:
     watched = {row.facturapi_id: row for row in frappe.get_all(
-        "CFDI", fields=["name", "facturapi_id", "uuid", "status", "status_checked_at", "cancellation_motive"],
+        "CFDI", fields=["name", "facturapi_id", "uuid", "status", "status_checked_at", "cancellation_motive",
+                        "company"],
         filters={"status": ["in", WATCHED], "facturapi_id": ["is", "set"], "stamped_at": [">=", since],
+                 "company": company,
                  # Only this key's environment can be asked about: a Test CFDI is unknown to a Live key.
-                 "livemode": int(secret(settings).environment == "Live")})}
+                 "livemode": int(company_secret(company, settings).environment == "Live")})}
     frappe.db.commit()  # no read snapshot held open across the HTTP calls
     if not watched:
         return []
     hook = _Hook()
-    with make_client(settings, on_exchange=hook) as client:
+    with make_client(company, settings, on_exchange=hook) as client:
         found, stop = _listing(client, hook, since, watched)
         flagged = [row.name for row, invoice in found if _flag_safely(client, hook, row, invoice)]
         if not stop:

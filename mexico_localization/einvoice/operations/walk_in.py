@@ -16,8 +16,8 @@ from mexico_localization.einvoice.kinds.credit_note import convert_to_credit_not
 from mexico_localization.einvoice.kinds.global_invoice import create_global, periodicity, remove_ticket
 from mexico_localization.einvoice.kinds.sale import sale_row
 from mexico_localization.einvoice.pipeline.cancellation import refuse_while_related
-from mexico_localization.einvoice.settings import get_settings
-from mexico_localization.einvoice.standing import CURRENT_CFDI, current_cfdis
+from mexico_localization.einvoice.settings import get_settings, issuing_companies
+from mexico_localization.einvoice.standing import CURRENT_CFDI, POS_SALE, current_cfdis
 
 
 def issue_due_globals(now: datetime | None = None) -> list[str]:
@@ -25,20 +25,27 @@ def issue_due_globals(now: datetime | None = None) -> list[str]:
     walk-in tickets still waiting, each committed with its tickets. Tickets left from an "Each
     ticket" time go into daily globals."""
     settings = get_settings()
-    if not settings.enable_e_invoice or not settings.company:
+    if not settings.enable_e_invoice:
         return []
     now = now or now_datetime()
     settle_stray_returns()
+    made = []
+    for company in issuing_companies(settings):
+        made += _issue_company_globals(settings, company, now)
+    return made
+
+
+def _issue_company_globals(settings, company: str, now: datetime) -> list[str]:
     word = periodicity(settings) or DAY
     groups: dict[tuple[str, Period], list[str]] = defaultdict(list)
-    for row in _waiting_tickets(settings.company, getdate(now)):
+    for row in _waiting_tickets(company, getdate(now)):
         period = period_of(getdate(row.posting_date), word)
         if period.closes_at() <= now:
             groups[(row.zip, period)].append(row.name)
     made = []
     for (zip_, period), names in sorted(groups.items(), key=lambda g: (g[0][1].start, g[0][0])):
         for chunk in chunked(names, int(settings.global_max_concepts or 1000)):
-            name = create_global(settings.company, zip_, period, chunk, series=settings.global_series or "")
+            name = create_global(company, zip_, period, chunk, series=settings.global_series or "")
             frappe.db.commit()  # the global's row and its tickets together; its stamp job runs now
             if name:
                 made.append(name)
@@ -50,7 +57,8 @@ def _waiting_tickets(company: str, today: date) -> list:
         select pi.name, pi.posting_date, ifnull(pp.mx_expedition_zip, '') as zip
         from `tabPOS Invoice` pi left join `tabPOS Profile` pp on pp.name = pi.pos_profile
         where pi.docstatus = 1 and pi.is_return = 0 and pi.company = %s and pi.mx_cfdi_status = %s
-          and ifnull(pi.mx_cfdi, '') = '' and pi.posting_date < %s and {CURRENT_CFDI.format(sale="pi.name")} is null
+          and ifnull(pi.mx_cfdi, '') = '' and pi.posting_date < %s
+          and {CURRENT_CFDI.format(sale="pi.name", doctype=POS_SALE)} is null
         order by pi.posting_date, pi.posting_time, pi.name""",  # noqa: S608 (fixed text)
         (company, CfdiState.AWAITING_GLOBAL.value, today), as_dict=True)
 

@@ -86,7 +86,7 @@ def cancel_once(cfdi: str) -> CfdiState | None:
     log = ExchangeLog("CFDI", cfdi, tag=row.bulk_run)
     outcome: dict[str, Any] | FacturapiError
     receipt: bytes | None = None
-    with make_client(on_exchange=log) as client:
+    with make_client(row.company, on_exchange=log) as client:
         try:
             if row.status == CfdiState.CANCEL_PENDING.value:
                 outcome = client.retrieve_invoice(row.facturapi_id)

@@ -86,7 +86,7 @@ def email(cfdi) -> None:
     self-invoicing buyer typed, named outright (it is this CFDI's, not the store's customer's)."""
     log = ExchangeLog("CFDI", cfdi.name, tag=cfdi.bulk_run)
     try:
-        with make_client(on_exchange=log) as client:
+        with make_client(cfdi.company, on_exchange=log) as client:
             client.email_invoice(cfdi.facturapi_id, cfdi.get("receiver_email") or None)
     except FacturapiError as error:
         error_log(f"CFDI {cfdi.name}: e-mail failed", error, "CFDI", cfdi.name)

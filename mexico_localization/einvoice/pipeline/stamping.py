@@ -94,7 +94,7 @@ def stamp_claimed(cfdi: str, token: str, log: ExchangeLog) -> CfdiState:
     if not row.is_global and frappe.db.get_value(row.reference_doctype, row.reference_name, "docstatus") == 2:
         return settle_cancelled_sale(row, settings, tries, log)
     frappe.db.commit()  # no transaction open while FacturaAPI works
-    with make_client(settings, on_exchange=log) as client:
+    with make_client(row.company, settings, on_exchange=log) as client:
         answer = adopt(client, row)
         built = None
         if answer is None:  # nothing to adopt: the body is built (and checked) only now, to be created
@@ -254,7 +254,7 @@ def settle_cancelled_sale(row, settings, tries: int, log: ExchangeLog) -> CfdiSt
     motive 03 ("no se llevó a cabo la operación") as a follow-up."""
     found: list[dict[str, Any]] = []
     if row.needs_reconcile or row.facturapi_id or row.attempt_count:
-        with make_client(settings, on_exchange=log) as client:
+        with make_client(row.company, settings, on_exchange=log) as client:
             try:
                 found = [i for i in client.find_by_external_id(row.external_id)
                          if i.get("type") == row.cfdi_type and i.get("status") in ("valid", "pending")]

@@ -15,7 +15,7 @@ from frappe.utils import getdate, nowdate
 from mexico_localization.cfdi import self_invoice
 from mexico_localization.cfdi.states import IN_FLIGHT, VALID_AT_SAT, CfdiState
 from mexico_localization.cfdi.ticket import normalized
-from mexico_localization.einvoice.settings import get_settings
+from mexico_localization.einvoice.settings import get_settings, issues_for
 from mexico_localization.einvoice.standing import current_cfdis
 
 # FacturaAPI's refusals of what the buyer typed (SAT's receiver checks, FacturaAPI's validation): the
@@ -98,7 +98,7 @@ def state_of(found: Found) -> str:
     second one); a walk-in ticket can ask for one until the cut-off."""
     settings = get_settings()
     ticket, row = found.ticket, found.cfdi
-    if not (settings.enable_self_invoicing and settings.enable_e_invoice) or settings.company != ticket.company:
+    if not (settings.enable_self_invoicing and issues_for(ticket.company, settings)):
         return State.UNAVAILABLE
     if ticket.docstatus != 1 or ticket.is_return:
         return State.UNAVAILABLE

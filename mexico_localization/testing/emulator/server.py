@@ -26,18 +26,35 @@ MAX_PAGE = 30
 CANCEL_MOTIVES = ("01", "02", "03", "04")
 
 
+@dataclass(frozen=True)
+class Organization:
+    id: str
+    tax_id: str
+    legal_name: str
+
+
 @dataclass
 class EmulatorConfig:
     keys: frozenset[str] | None = None       # None: any sk_test_/sk_live_/sk_user_ key of sane length
     org_id: str = "6a00000000000000000e0001"
     org_tax_id: str = "EKU9003173C9"        # SAT's published test RFC
     org_legal_name: str = "ESCUELA KEMPER URGATE"
+    # Keys of other organizations (a group with several RFCs): key -> {"id", "tax_id", "legal_name"}. Each
+    # organization sees only its own invoices and idempotency keys; a key not listed is the default one's.
+    organizations: dict[str, dict[str, str]] = field(default_factory=dict)
     production_ready: bool = True
     idempotency_replay: str = "original"     # "original": 200 with the stored invoice; "error": 400 conflict
     cancellation: str = "accepted"           # accepted | pending | verifying
     pending_polls: int = 1                   # a 202 invoice turns valid after this many retrievals
     stamp_latency_ms: float = 0.0            # simulated PAC/SAT time on every stamp
     max_date_age_hours: float = 72.0
+
+    def organization_of(self, key: str) -> Organization:
+        listed = self.organizations.get(key)
+        if listed:
+            return Organization(listed["id"], listed.get("tax_id", self.org_tax_id),
+                                listed.get("legal_name", self.org_legal_name))
+        return Organization(self.org_id, self.org_tax_id, self.org_legal_name)
 
     def update(self, values: dict[str, Any]) -> None:
         for name, value in values.items():
@@ -368,7 +385,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _op_ping(self, request: _Request) -> tuple[int, Any]:
         cfg = self.emulator.config
-        return 200, documents.organization(cfg.org_tax_id, cfg.org_legal_name, cfg.production_ready, cfg.org_id)
+        org = cfg.organization_of(request.key)
+        return 200, documents.organization(org.tax_id, org.legal_name, cfg.production_ready, org.id)
 
     def _op_create_invoice(self, request: _Request) -> tuple[int, Any]:
         body = request.body
@@ -376,7 +394,9 @@ class _Handler(BaseHTTPRequestHandler):
             raise _error(400, "invalid_request", "Se esperaba un objeto JSON.")
         self._validate_create(body)
         state, cfg = self.emulator.state, self.emulator.config
-        key = body.get("idempotency_key") or ""
+        org = cfg.organization_of(request.key)
+        # Idempotency keys are the organization's own: another organization's may repeat them.
+        key = f"{org.id}:{body['idempotency_key']}" if body.get("idempotency_key") else ""
         with state.lock:
             if key and key in state.keys_in_flight:
                 raise _error(400, "idempotency_key_in_use", "La llave de idempotencia está en uso por otra solicitud.")
@@ -386,7 +406,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return 200, state.invoices[state.by_idempotency_key[key]]
             if key:
                 state.keys_in_flight.add(key)
-            invoice = documents.new_invoice(body, cfg.org_id, state.next_folio)
+            invoice = documents.new_invoice(body, org.id, state.next_folio)
             state.next_folio += 1
         try:
             if cfg.stamp_latency_ms:
@@ -453,7 +473,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _invoice(self, request: _Request) -> dict[str, Any]:
         invoice = self.emulator.state.invoices.get(request.params["id"])
-        if invoice is None:
+        if invoice is None or invoice["organization"] != self.emulator.config.organization_of(request.key).id:
             raise _error(404, "invoice_not_found", "No se encontró la factura.")
         return invoice
 
@@ -497,8 +517,9 @@ class _Handler(BaseHTTPRequestHandler):
         cancellation = set(request.lists.get("cancellation_status", []))
         since = query.get("date[gte]")
         with self.emulator.state.lock:
+            org_id = self.emulator.config.organization_of(request.key).id
             found = [i for i in self.emulator.state.invoices.values()
-                     if all(str(i.get(k) or "") == v for k, v in filters.items())
+                     if i["organization"] == org_id and all(str(i.get(k) or "") == v for k, v in filters.items())
                      and (not cancellation or i.get("cancellation_status", "none") in cancellation)
                      and (not since or _instant(i["date"]) >= _instant(since))]
         found.sort(key=lambda i: i["date"], reverse=True)
@@ -519,7 +540,7 @@ class _Handler(BaseHTTPRequestHandler):
                              "El motivo 01 requiere la factura que sustituye a la cancelada.")
             if substitution:
                 substitute = state.find(substitution)
-                if substitute is None:
+                if substitute is None or substitute["organization"] != invoice["organization"]:
                     raise _error(400, "substitution_invoice_not_found", "No se encontró la factura sustituta.")
                 if substitute["status"] != "valid":
                     raise _error(400, "substitution_invoice_status_not_allowed",
@@ -543,8 +564,9 @@ class _Handler(BaseHTTPRequestHandler):
         if not invoice.get("uuid"):
             raise _error(400, "invoice_not_stamped", "La factura no ha sido timbrada.")
         fmt = request.params["fmt"]
-        xml = documents.invoice_xml(invoice, self.emulator.config.org_tax_id)
-        pdf = printed.invoice_pdf(invoice, self.emulator.config.org_tax_id, self.emulator.config.org_legal_name)
+        org = self.emulator.config.organization_of(request.key)
+        xml = documents.invoice_xml(invoice, org.tax_id)
+        pdf = printed.invoice_pdf(invoice, org.tax_id, org.legal_name)
         if fmt == "xml":
             request.extra_headers["Content-Type"] = "application/xml"
             return 200, xml

@@ -81,7 +81,7 @@ class State:
             return {
                 "invoices": [
                     {k: i.get(k) for k in ("id", "type", "status", "cancellation_status", "uuid", "external_id",
-                                           "idempotency_key", "total", "series", "folio_number")}
+                                           "idempotency_key", "total", "series", "folio_number", "organization")}
                     for i in self.invoices.values()
                 ],
                 "stamps": len(stamped),

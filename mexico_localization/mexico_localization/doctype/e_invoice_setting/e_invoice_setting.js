@@ -13,13 +13,32 @@ frappe.ui.form.on("E Invoice Setting", {
 	},
 });
 
+// With several companies, one organization or every one is pinged.
 async function ping(frm) {
 	if (frm.is_dirty()) {
 		await frm.save();
 	}
+	const companies = (frm.doc.companies || []).map((row) => row.company).filter(Boolean);
+	if (companies.length > 1) {
+		frappe.prompt(
+			[{
+				fieldname: "company", fieldtype: "Select", label: __("Company"),
+				options: [{ value: "", label: __("All companies") }, ...companies.map((c) => ({ value: c, label: c }))],
+			}],
+			({ company }) => call_ping(frm, company),
+			__("Ping Server"),
+			__("Ping"),
+		);
+		return;
+	}
+	call_ping(frm, companies[0]);
+}
+
+async function call_ping(frm, company) {
 	const r = await frappe.call({
 		method: "mexico_localization.einvoice.api.ping_server",
 		type: "POST",
+		args: { company: company || null },
 		freeze: true,
 		freeze_message: __("Checking the connection to FacturaAPI…"),
 	});
