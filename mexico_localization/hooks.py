@@ -1,7 +1,7 @@
 app_name = "mexico_localization"
 app_title = "Mexico Localization"
 app_publisher = "mexico_localization developers"
-app_description = "CFDI 4.0 e-invoicing for ERPNext POS through FacturaAPI"
+app_description = "CFDI 4.0 e-invoicing for ERPNext POS and Sales Invoices through FacturaAPI"
 app_email = "dev@mexico-localization.invalid"
 app_license = "GPL-3.0-or-later"
 
@@ -38,6 +38,13 @@ doc_events = {
         "before_cancel": f"{_overrides}.pos_invoice.before_cancel",
         "onload": f"{_overrides}.pos_invoice.onload",
     },
+    "Sales Invoice": {
+        "validate": f"{_overrides}.sales_invoice.validate",
+        "before_update_after_submit": f"{_overrides}.sales_invoice.before_update_after_submit",
+        "before_submit": f"{_overrides}.sales_invoice.before_submit",
+        "before_cancel": f"{_overrides}.sales_invoice.before_cancel",
+        "onload": f"{_overrides}.sales_invoice.onload",
+    },
     "Payment Entry": {
         "validate": f"{_overrides}.payment_entry.validate",
         "before_update_after_submit": f"{_overrides}.payment_entry.before_update_after_submit",
@@ -67,10 +74,12 @@ scheduler_events = {
 }
 
 # Report cells that link only for readers of the linked doctype (einvoice/report_columns.py).
-app_include_js = ["/assets/mexico_localization/js/cfdi_reports.js"]
+# The CFDI block of the sale forms and lists (public/js/cfdi_sale.js).
+app_include_js = ["/assets/mexico_localization/js/cfdi_reports.js", "/assets/mexico_localization/js/cfdi_sale.js"]
 
 # The "Ticket CFDI" print format reads the sale's CFDI through this (Jinja exposes it by its name).
 jinja = {"methods": ["mexico_localization.einvoice.printing.cfdi_ticket_block"]}
 
-doctype_js = {"POS Invoice": "public/js/pos_invoice.js", "Customer": "public/js/customer.js"}
-doctype_list_js = {"POS Invoice": "public/js/pos_invoice_list.js"}
+doctype_js = {"POS Invoice": "public/js/pos_invoice.js", "Sales Invoice": "public/js/sales_invoice.js",
+              "Customer": "public/js/customer.js"}
+doctype_list_js = {"POS Invoice": "public/js/pos_invoice_list.js", "Sales Invoice": "public/js/sales_invoice_list.js"}

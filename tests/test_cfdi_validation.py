@@ -155,3 +155,13 @@ def test_a_foreign_receiver_needs_its_country():
     assert receiver_problems(receiver(tax_id="XEXX010101000", tax_system="616", cfdi_use="S01", country="USA"),
                              "X") == []
     assert rfc.normalize(" eku-900317 3c9 ") == "EKU9003173C9"
+
+
+def test_a_sales_invoice_names_its_own_place_to_fix():
+    """A Sales Invoice's place of issue and series are its company row's, not a POS Profile's; an
+    invoice due today whose payment form was not chosen says so (its CFDI would be PUE)."""
+    broken = sale(expedition_zip="", series="S" * 30, document="Sales Invoice", payments=(Payment("", D(116)),))
+    assert codes(sale_problems(broken, "C")) == ["company_expedition_zip", "company_series_too_long",
+                                                 "invoice_payment_form"]
+    assert codes(sale_problems(sale(expedition_zip="", series="S" * 30), "C")) == ["expedition_zip",
+                                                                                    "series_too_long"]

@@ -53,7 +53,7 @@ class Payment:
 
 @dataclass(frozen=True)
 class Sale:
-    name: str                  # POS Invoice name
+    name: str                  # the POS Invoice's or Sales Invoice's name
     posting: datetime          # timezone-aware posting datetime
     currency: str
     exchange_rate: Decimal     # MXN per unit of currency
@@ -63,7 +63,8 @@ class Sale:
     change_amount: Decimal = Decimal(0)
     grand_total: Decimal = Decimal(0)
     outstanding_amount: Decimal = Decimal(0)
-    expedition_zip: str = ""   # place of issue: the POS Profile's zip
+    expedition_zip: str = ""   # place of issue: the POS Profile's zip (a Sales Invoice: its company row's)
     series: str = ""
     folio: int | None = None
     notes: dict[str, str] = field(default_factory=dict)
+    document: str = "POS Invoice"   # where its data lives, so a problem names the place to fix it

@@ -33,7 +33,7 @@ TO_BE_DEFINED = "99"   # "Por definir": the PPD sale's own form, never a payment
 class DeferredSale:
     """A stamped PPD CFDI and where it stands."""
 
-    name: str                  # the POS Invoice
+    name: str                  # the sale (POS Invoice or Sales Invoice)
     uuid: str
     posted: datetime
     total: Decimal             # the CFDI's total

@@ -54,6 +54,12 @@ T = {
     "foreign_residence": "{customer} has the foreign RFC XEXX010101000: fill in its Fiscal Residence (the country, "
                          "ISO alpha-3, e.g. USA) and its Foreign Tax ID on the Customer.",
     "expedition_zip": "The POS Profile has no place of issue: set its 5-digit Expedition Zip.",
+    "company_expedition_zip": "The company has no place of issue for its Sales Invoices: set the 5-digit Place of "
+                              "Issue (Zip) on its row in E Invoice Setting's Companies.",
+    "company_series_too_long": "The CFDI Series \"{series}\" for Sales Invoices is longer than SAT's {limit} "
+                               "characters: shorten it on the company's row in E Invoice Setting.",
+    "invoice_payment_form": "Invoice {invoice} is due on its own date, so its CFDI says PUE (paid): choose the SAT "
+                            "Payment Form it is paid with, or give it a later due date (PPD, paid later).",
     "product_key": "Item {item} has no valid SAT product key (8 digits, c_ClaveProdServ): set it on the Item or "
                    "its Item Group.",
     "unit_key": "Item {item} has no valid SAT unit key (c_ClaveUnidad) for its unit {uom}: set it on the UOM.",

@@ -114,17 +114,21 @@ def tax_problems(line: Line) -> list[Problem]:
 def sale_problems(sale: Sale, customer: str = "") -> list[Problem]:
     """Every problem that would make FacturaAPI or SAT refuse this sale's CFDI."""
     found = receiver_problems(sale.receiver, customer or sale.receiver.legal_name)
+    pos = sale.document == "POS Invoice"
     if not ZIP_PATTERN.fullmatch(sale.expedition_zip or ""):
-        found.append(problem("expedition_zip"))
+        found.append(problem("expedition_zip") if pos else problem("company_expedition_zip"))
     if len(sale.series or "") > MAX_SERIES:
-        found.append(problem("series_too_long", series=sale.series, limit=MAX_SERIES))
+        found.append(problem("series_too_long" if pos else "company_series_too_long", series=sale.series,
+                             limit=MAX_SERIES))
     if not sale.lines:
         found.append(problem("no_lines"))
     for line in sale.lines:
         found += line_problems(line)
     paid = [p for p in sale.payments if p.amount > 0]
     for payment in paid:
-        if payment.payment_form not in PAYMENT_FORMS:
+        if not payment.payment_form and not payment.mode:  # a Sales Invoice due today, its form not chosen
+            found.append(problem("invoice_payment_form", invoice=sale.name))
+        elif payment.payment_form not in PAYMENT_FORMS:
             found.append(problem("payment_form", mode=payment.mode or payment.payment_form or "?"))
     if not paid and sale.outstanding_amount <= 0:
         found.append(problem("no_payment"))

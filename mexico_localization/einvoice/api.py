@@ -10,7 +10,7 @@ from frappe import _
 from mexico_localization.cfdi.credit_note import USER_MOTIVES
 from mexico_localization.cfdi.states import CfdiState
 from mexico_localization.cfdi.validation import blocking, receiver_problems
-from mexico_localization.einvoice.gather import is_public, receiver_from_customer
+from mexico_localization.einvoice.gather import POS_INVOICE, SALE_DOCTYPES, is_public, receiver_from_customer
 from mexico_localization.einvoice.kinds import global_invoice
 from mexico_localization.einvoice.kinds.substitute import substitute_row
 from mexico_localization.einvoice.messages import translate
@@ -19,15 +19,16 @@ from mexico_localization.einvoice.operations import ping as ping_service
 from mexico_localization.einvoice.pipeline.cancellation import refuse_while_related, request_cancellation
 from mexico_localization.einvoice.pipeline.rows import enqueue_stamp
 from mexico_localization.einvoice.pipeline.stamping import requeue_failed
-from mexico_localization.einvoice.roles import require_manager, require_reader
+from mexico_localization.einvoice.roles import require_company, require_manager, require_reader
 from mexico_localization.einvoice.settings import get_settings
 
 
 @frappe.whitelist(methods=["POST"])
-def ping_server() -> dict[str, Any]:
-    """Checks URL and key at FacturaAPI (no side effects there) and records the call."""
+def ping_server(company: str | None = None) -> dict[str, Any]:
+    """Checks the URL and `company`'s key (every company's, without one) at FacturaAPI (no side effects
+    there) and records each call."""
     require_manager()
-    return ping_service.run_ping()
+    return ping_service.run_ping(company or None)
 
 
 @frappe.whitelist(methods=["POST"])
@@ -41,10 +42,10 @@ def check_customer_with_sat(customer: str) -> dict[str, Any]:
 
 
 @frappe.whitelist(methods=["POST"])
-def retry_cfdi(invoice: str) -> dict[str, Any]:
+def retry_cfdi(invoice: str, doctype: str = POS_INVOICE) -> dict[str, Any]:
     """Queues a Failed CFDI again after a person fixed what its message said."""
     require_manager()
-    name = frappe.db.get_value("POS Invoice", invoice, "mx_cfdi")
+    name = sale_values(doctype, invoice).mx_cfdi
     if not name or not requeue_failed(name):
         status = frappe.db.get_value("CFDI", name, "status") if name else None
         frappe.throw(_("Only a Failed CFDI can be retried; this one is {0}.").format(_(status or "missing")))
@@ -53,10 +54,13 @@ def retry_cfdi(invoice: str) -> dict[str, Any]:
 
 
 @frappe.whitelist(methods=["POST"])
-def request_nominative(invoice: str, customer: str) -> dict[str, Any]:
+def request_nominative(invoice: str, customer: str, doctype: str = POS_INVOICE) -> dict[str, Any]:
     """A walk-in ticket's customer asks for a CFDI in their own name: it leaves the global CFDI."""
     require_manager()
-    doc = frappe.get_doc("POS Invoice", invoice)
+    if doctype != POS_INVOICE:
+        frappe.throw(_("Only a POS sale goes into a global CFDI."))
+    sale_values(doctype, invoice)
+    doc = frappe.get_doc(POS_INVOICE, invoice)
     if doc.docstatus != 1 or doc.is_return:
         frappe.throw(_("Only a submitted sale (not a return) can get a nominative CFDI."))
     customer_doc = frappe.get_doc("Customer", customer)
@@ -75,6 +79,7 @@ def cancel_cfdi(cfdi: str, motive: str) -> dict[str, Any]:
     require_manager()
     if not frappe.db.exists("CFDI", cfdi):
         frappe.throw(_("CFDI {0} not found.").format(cfdi), frappe.DoesNotExistError)
+    require_company(frappe.db.get_value("CFDI", cfdi, "company"))
     if frappe.db.get_value("CFDI", cfdi, "is_global"):
         frappe.throw(_("A global CFDI covers its tickets: it is replaced, not cancelled. Use Re-issue Global CFDI "
                        "(the new global is stamped first, then this one is cancelled with motive 01); a ticket "
@@ -97,6 +102,7 @@ def reissue_global(cfdi: str) -> dict[str, Any]:
         frappe.throw(_("Re-issuing cancels the current CFDI, and Enable Cancellation is off in E Invoice Setting."),
                      title=_("Cancellation disabled"))
     old = frappe.get_doc("CFDI", cfdi)
+    require_company(old.company)
     if not old.is_global or old.status != CfdiState.STAMPED.value or old.substituted_by:
         frappe.throw(_("Only a stamped global CFDI that has not been replaced yet can be re-issued."),
                      title=_("Nothing to re-issue"))
@@ -112,6 +118,7 @@ def resolve_review(cfdi: str, keep: str | None = None, cancel_others: int = 0) -
     """A CFDI in Needs Review: `keep` (a FacturaAPI id it lists) stands and the others are recorded as its
     duplicates, cancelled with motive 02 when `cancel_others`; without `keep`, FacturaAPI is looked at again."""
     require_manager()
+    require_company(frappe.db.get_value("CFDI", cfdi, "company"))
     if keep:
         return review.keep_one(cfdi, keep, bool(int(cancel_others or 0)))
     review.look_again(cfdi)
@@ -119,14 +126,15 @@ def resolve_review(cfdi: str, keep: str | None = None, cancel_others: int = 0) -
 
 
 @frappe.whitelist(methods=["POST"])
-def reissue_cfdi(invoice: str, customer: str | None = None) -> dict[str, Any]:
+def reissue_cfdi(invoice: str, customer: str | None = None, doctype: str = POS_INVOICE) -> dict[str, Any]:
     """The everyday correction: a substitute CFDI for the same sale with the corrected data (relation
     04), then the original is cancelled with motive 01 naming it."""
     require_manager()
     if not get_settings().enable_cancellation:
         frappe.throw(_("Re-issuing cancels the current CFDI, and Enable Cancellation is off in E Invoice Setting."),
                      title=_("Cancellation disabled"))
-    doc = frappe.get_doc("POS Invoice", invoice)
+    sale_values(doctype, invoice)
+    doc = frappe.get_doc(doctype, invoice)
     old = frappe.get_doc("CFDI", doc.mx_cfdi) if doc.mx_cfdi else None
     if not old or old.is_global or old.cfdi_type != "I" or old.status != CfdiState.STAMPED.value:
         frappe.throw(_("Only a sale with its own stamped CFDI can be re-issued. A walk-in ticket in a global CFDI "
@@ -142,6 +150,22 @@ def reissue_cfdi(invoice: str, customer: str | None = None) -> dict[str, Any]:
     return {"cfdi": new, "status": CfdiState.QUEUED.value}
 
 
+def sale_values(doctype: str, invoice: str):
+    """A sale the caller may act on: a POS Invoice or Sales Invoice of a company their User Permissions
+    allow (the CFDI fields only, read without the sale's controller)."""
+    require_sale_doctype(doctype)
+    values = frappe.db.get_value(doctype, invoice, ["name", "company", "mx_cfdi"], as_dict=True)
+    if not values:
+        frappe.throw(_("{0} {1} not found.").format(_(doctype), invoice), frappe.DoesNotExistError)
+    require_company(values.company)
+    return values
+
+
+def require_sale_doctype(doctype: str) -> None:
+    if doctype not in SALE_DOCTYPES:
+        frappe.throw(_("CFDIs are issued for POS Invoices and Sales Invoices, not {0}.").format(doctype))
+
+
 def require_fiscal_data(customer) -> None:
     """A CFDI is issued in the customer's name only when SAT would accept their data."""
     problems = blocking(receiver_problems(receiver_from_customer(customer), customer.name))
@@ -151,34 +175,39 @@ def require_fiscal_data(customer) -> None:
 
 
 @frappe.whitelist(methods=["POST"])
-def bulk_preview(names: str | None = None, filters: str | None = None, failed_only: int = 0) -> dict[str, Any]:
+def bulk_preview(names: str | None = None, filters: str | None = None, failed_only: int = 0,
+                 doctype: str = POS_INVOICE) -> dict[str, Any]:
     """What a bulk run over this selection would do, before it starts."""
-    selection = _bulk_selection(names, filters, failed_only)
-    return bulk.preview(*selection)
+    selection = _bulk_selection(names, filters, failed_only, doctype)
+    return bulk.preview(*selection, doctype=doctype)
 
 
 @frappe.whitelist(methods=["POST"])
-def bulk_start(names: str | None = None, filters: str | None = None, failed_only: int = 0) -> dict[str, Any]:
+def bulk_start(names: str | None = None, filters: str | None = None, failed_only: int = 0,
+               doctype: str = POS_INVOICE) -> dict[str, Any]:
     """Starts a bulk run on the long queue; the caller follows it by its id (realtime progress)."""
-    return bulk.start(*_bulk_selection(names, filters, failed_only))
+    return bulk.start(*_bulk_selection(names, filters, failed_only, doctype), doctype=doctype)
 
 
-def _bulk_selection(names: str | None, filters: str | None, failed_only: int) -> tuple[list | None, list | None, bool]:
+def _bulk_selection(names: str | None, filters: str | None, failed_only: int,
+                    doctype: str) -> tuple[list | None, list | None, bool]:
     """Selected invoices (Generate CFDI: Not Applicable ones too), or the list's filters narrowed to
-    Failed (Re-generate all Failed). Needs a CFDI role and the right to submit POS Invoices."""
+    Failed (Re-generate all Failed). Needs a CFDI role and the right to submit the invoices; the list
+    holds only those the user's User Permissions allow."""
     require_manager()
-    if not frappe.has_permission("POS Invoice", "submit"):
-        raise frappe.PermissionError(_("Generating CFDIs in bulk needs permission to submit POS Invoices."))
+    require_sale_doctype(doctype)
+    if not frappe.has_permission(doctype, "submit"):
+        raise frappe.PermissionError(_("Generating CFDIs in bulk needs permission to submit {0}.").format(_(doctype)))
     if names:
         chosen = frappe.parse_json(names)
         if not isinstance(chosen, list) or not all(isinstance(n, str) for n in chosen):
-            frappe.throw(_("Select the POS Invoices to generate."))
+            frappe.throw(_("Select the invoices to generate."))
         return None, chosen, True
     rules = frappe.parse_json(filters) if filters else []
     if not isinstance(rules, list):
         frappe.throw(_("The list's filters could not be read."))
     if int(failed_only or 0):
-        rules = [*rules, ["POS Invoice", "mx_cfdi_status", "=", CfdiState.FAILED.value]]
+        rules = [*rules, [doctype, "mx_cfdi_status", "=", CfdiState.FAILED.value]]
     return rules, None, False
 
 
@@ -193,5 +222,7 @@ def verify_audit_trail() -> dict[str, Any]:
 def cfdi_pdf(cfdi: str) -> dict[str, Any]:
     """The URL of the CFDI's PDF: fetched from FacturaAPI and kept on first demand (a recorded call)."""
     require_reader()
-    frappe.get_doc("CFDI", cfdi).check_permission("read")
+    doc = frappe.get_doc("CFDI", cfdi)
+    doc.check_permission("read")
+    require_company(doc.company)
     return {"file_url": cfdi_files.cfdi_pdf(cfdi)[2]}

@@ -1,4 +1,6 @@
-"""A POS Invoice and its master data, gathered into the pure model the CFDI mapping takes."""
+"""A POS Invoice or a Sales Invoice and its master data, gathered into the pure model the CFDI mapping
+takes: the two differ only here (where the place of issue, the CFDI use and the payment terms come
+from), never in the fiscal rules."""
 
 from __future__ import annotations
 
@@ -13,13 +15,17 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import frappe
-from frappe.utils import get_datetime, get_system_timezone
+from frappe.utils import get_datetime, get_system_timezone, getdate
 
 from mexico_localization.cfdi import catalogs, rfc
 from mexico_localization.cfdi.arithmetic import charged_total
 from mexico_localization.cfdi.global_cfdi import Ticket, chunked
 from mexico_localization.cfdi.model import Line, Payment, Receiver, Sale, Tax
 from mexico_localization.cfdi.money import dec
+from mexico_localization.einvoice.settings import company_row
+
+POS_INVOICE, SALES_INVOICE = "POS Invoice", "Sales Invoice"
+SALE_DOCTYPES = (POS_INVOICE, SALES_INVOICE)
 
 SALE_TABLES = ("items", "taxes", "payments")
 LOAD_CHUNK = 1000
@@ -118,8 +124,20 @@ def sale_from_invoice(invoice, customer: str | None = None) -> Sale:
 
 
 def _sale(invoice, customer: str | None) -> Sale:
-    profile = profile_of(invoice.pos_profile)
+    profile = profile_of(invoice.get("pos_profile"))
     receiver = receiver_for(customer, None) if customer else receiver_for(invoice.customer, profile)
+    payments = tuple(payment_for(p) for p in invoice.get("payments") or [] if (p.amount or 0) > 0)
+    owed = outstanding(invoice)
+    zip_, series = place_of_issue(invoice, profile)
+    if invoice.doctype == SALES_INVOICE and not invoice.is_return:  # a return settles as its credit note says
+        if invoice.get("mx_cfdi_use") and not customer and not receiver.is_public:
+            receiver = replace(receiver, cfdi_use=invoice.mx_cfdi_use)
+        if payment_method(invoice) == "PUE":
+            # Paid at issue, or by the end of the month (RMF 2.7.1.44-type facility): a form, not 99.
+            payments = payments or (Payment(invoice.get("mx_payment_form") or "", charged(invoice)),)
+            owed = Decimal(0)
+        else:  # what was owed at issue, whatever has been paid since
+            owed = max(owed, abs(charged(invoice)))
     return Sale(
         name=invoice.name,
         posting=posting_datetime(invoice.posting_date, invoice.posting_time),
@@ -127,13 +145,34 @@ def _sale(invoice, customer: str | None) -> Sale:
         exchange_rate=dec(invoice.conversion_rate or 1),
         receiver=receiver,
         lines=tuple(line_for(item, invoice) for item in invoice.items),
-        payments=tuple(payment_for(p) for p in invoice.payments if (p.amount or 0) > 0),
+        payments=payments,
         change_amount=dec(invoice.change_amount or 0),
         grand_total=charged(invoice),
-        outstanding_amount=outstanding(invoice),
-        expedition_zip=(profile.get("mx_expedition_zip") or "") if profile else "",
-        series=(profile.get("mx_series") or "") if profile else "",
+        outstanding_amount=owed,
+        expedition_zip=zip_,
+        series=series,
+        document=invoice.doctype if invoice.doctype in SALE_DOCTYPES else POS_INVOICE,
     )
+
+
+def place_of_issue(invoice, profile) -> tuple[str, str]:
+    """The zip and series the CFDI is issued from: the till's POS Profile, or, for a Sales Invoice made
+    outside the POS, its company's row in E Invoice Setting."""
+    if profile or invoice.doctype != SALES_INVOICE:
+        return ((profile.get("mx_expedition_zip") or "") if profile else "",
+                (profile.get("mx_series") or "") if profile else "")
+    row = company_row(invoice.company)
+    return ((row.expedition_zip or "").strip(), (row.series or "").strip()) if row else ("", "")
+
+
+def payment_method(invoice) -> str:
+    """A Sales Invoice's PUE or PPD: PPD (form 99) when something is left to pay after a due date later
+    than the invoice date, PUE otherwise (Anexo 20, MetodoPago). Fixed at submit (`mx_payment_method`),
+    so a later payment never turns a PPD CFDI into a PUE one on a retry."""
+    if invoice.get("docstatus") == 1 and invoice.get("mx_payment_method") in ("PUE", "PPD"):
+        return invoice.mx_payment_method
+    later = invoice.get("due_date") and getdate(invoice.due_date) > getdate(invoice.posting_date)
+    return "PPD" if later and outstanding(invoice) > 0 else "PUE"
 
 
 def charged(invoice, base: bool = False) -> Decimal:
@@ -169,8 +208,11 @@ def charged_in_company_currency(names: list[str]) -> dict[str, Decimal]:
 
 
 def outstanding(invoice) -> Decimal:
-    """What the customer still owes after the till. ERPNext leaves a POS Invoice's outstanding_amount
-    unset, so it is worked out: the (rounded) total, less write-off, less what was paid net of change."""
+    """What the customer still owes. A Sales Invoice's is ERPNext's own (advances included); ERPNext
+    leaves a POS Invoice's unset, so it is worked out: the (rounded) total, less write-off, less what was
+    paid net of change."""
+    if invoice.doctype == SALES_INVOICE:
+        return max(Decimal(0), dec(invoice.outstanding_amount or 0))
     total = dec(invoice.rounded_total or invoice.grand_total or 0)
     paid = dec(invoice.paid_amount or 0) - dec(invoice.change_amount or 0)
     return max(Decimal(0), total - dec(invoice.write_off_amount or 0) - paid)

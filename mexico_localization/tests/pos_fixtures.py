@@ -92,10 +92,7 @@ def pos_invoice(customer: str, lines: list[tuple[str, float, float]], *, cash: f
                     "account_for_change_amount": frappe.db.get_value(
                         "Account", {"company": COMPANY, "account_type": "Cash", "is_group": 0})})
     invoice.set_missing_values()
-    for code, qty, rate in lines:
-        invoice.append("items", {"item_code": code, "qty": qty, "rate": rate, "price_list_rate": rate,
-                                 "uom": "Nos", "conversion_factor": 1, "income_account": f"Sales - {ABBR}",
-                                 "cost_center": f"Main - {ABBR}", "warehouse": f"Stores - {ABBR}"})
+    add_items(invoice, lines, ABBR, warehouse=f"Stores - {ABBR}")
     iva = {"charge_type": "On Net Total", "account_head": IVA_ACCOUNT, "rate": 16, "description": "IVA 16%",
            "cost_center": f"Main - {ABBR}", "included_in_print_rate": int(included)}
     if ieps:  # LIVA art. 12: IVA on the price plus IEPS
@@ -147,3 +144,63 @@ def pay_sales_invoice(sales_invoice: str, amount: float):
     payment.submit()
     frappe.db.commit()
     return payment
+
+
+def sales_invoice(customer: str, lines: list[tuple[str, float, float]], *, due_days: int = 0,
+                  payment_form: str | None = None, cfdi_use: str | None = None, company: str = COMPANY,
+                  abbr: str = ABBR, iva_account: str = IVA_ACCOUNT, submit: bool = True):
+    """A Sales Invoice made in the back office (not the POS): items (code, qty, rate) with IVA 16 %, due
+    `due_days` after today (a later due date: PPD), with the SAT payment form of an invoice due today."""
+    from frappe.utils import add_days
+
+    invoice = frappe.new_doc("Sales Invoice")
+    invoice.update({"company": company, "customer": customer, "currency": "MXN", "conversion_rate": 1,
+                    "selling_price_list": PRICE_LIST, "plc_conversion_rate": 1, "debit_to": f"Debtors - {abbr}",
+                    "posting_date": nowdate(), "set_posting_time": 1, "due_date": add_days(nowdate(), due_days),
+                    "mx_payment_form": payment_form, "mx_cfdi_use": cfdi_use})
+    add_items(invoice, lines, abbr)
+    invoice.append("taxes", {"charge_type": "On Net Total", "account_head": iva_account, "rate": 16,
+                             "description": "IVA 16%", "cost_center": f"Main - {abbr}"})
+    invoice.insert(ignore_permissions=True)
+    if submit:
+        invoice.submit()
+    return invoice
+
+
+def add_items(invoice, lines: list[tuple[str, float, float]], abbr: str, warehouse: str | None = None) -> None:
+    """Lines (item code, qty, rate) at the list price, booked to the company's sales account."""
+    for code, qty, rate in lines:
+        invoice.append("items", {"item_code": code, "qty": qty, "rate": rate, "price_list_rate": rate,
+                                 "uom": "Nos", "conversion_factor": 1, "income_account": f"Sales - {abbr}",
+                                 "cost_center": f"Main - {abbr}", **({"warehouse": warehouse} if warehouse else {})})
+
+
+def sales_return(invoice, qty: float):
+    """A credit note (return) of `qty` of each line of a Sales Invoice, submitted."""
+    from erpnext.accounts.doctype.sales_invoice.sales_invoice import make_sales_return
+
+    ret = make_sales_return(invoice.name)
+    for item in ret.items:
+        item.qty = -qty
+    ret.insert(ignore_permissions=True)
+    ret.submit()
+    frappe.db.commit()
+    return ret
+
+
+SECOND_COMPANY, SECOND_ABBR, SECOND_RFC = "ML Norte MX", "MLNT", "AAA010101AAA"
+SECOND_IVA = f"IVA Trasladado 16% - {SECOND_ABBR}"
+
+
+def second_company() -> str:
+    """Another legal entity of the group (another RFC, its own FacturaAPI organization)."""
+    shop()
+    _ensure("Company", SECOND_COMPANY, {"company_name": SECOND_COMPANY, "abbr": SECOND_ABBR,
+                                        "default_currency": "MXN", "country": "Mexico", "tax_id": SECOND_RFC,
+                                        "chart_of_accounts": "Standard"})
+    parent_tax = frappe.db.get_value("Account", {"company": SECOND_COMPANY, "account_type": "Tax", "is_group": 1}) \
+        or frappe.db.get_value("Account", {"company": SECOND_COMPANY, "account_name": "Duties and Taxes"})
+    _ensure("Account", SECOND_IVA, {"account_name": "IVA Trasladado 16%", "company": SECOND_COMPANY,
+                                    "parent_account": parent_tax, "account_type": "Tax", "tax_rate": 16,
+                                    "mx_tax_type": "IVA", "mx_tax_factor": "Tasa"})
+    return SECOND_COMPANY

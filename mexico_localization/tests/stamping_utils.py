@@ -42,7 +42,8 @@ def wipe_cfdis() -> None:
     frappe.db.rollback()
     for table in ("CFDI Attempt", "CFDI Global Ticket", "CFDI"):
         frappe.db.sql(f"delete from `tab{table}`")  # noqa: S608 - fixed table names
-    frappe.db.sql("update `tabPOS Invoice` set mx_cfdi = null where mx_cfdi is not null")  # links to removed rows
+    for doctype in ("POS Invoice", "Sales Invoice", "Payment Entry"):  # links to removed rows
+        frappe.db.sql(f"update `tab{doctype}` set mx_cfdi = null where mx_cfdi is not null")  # noqa: S608
     frappe.db.sql("delete from `tabFile` where attached_to_doctype='CFDI'")
     frappe.db.commit()
 

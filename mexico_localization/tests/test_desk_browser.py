@@ -61,6 +61,19 @@ class TestDeskBrowser(BrowserTestCase):
             frappe.db.commit()
         return invoice
 
+    def intro(self, text: str, reload_every: float = 3.0):
+        """The form's message on top says `text`, reloading the page as a person would."""
+        from selenium.common.exceptions import TimeoutException
+
+        deadline = time.monotonic() + WAIT
+        while True:
+            try:
+                return self.wait_for(".form-message", text, timeout=reload_every)
+            except TimeoutException:
+                if time.monotonic() > deadline:
+                    raise
+                self.browser.refresh()
+
     def indicator(self, text: str, color: str | None = None, reload_every: float = 3.0):
         """The form's CFDI indicator says `text` (in `color`), reloading the page as a person would."""
         from selenium.common.exceptions import TimeoutException
@@ -81,6 +94,21 @@ class TestDeskBrowser(BrowserTestCase):
     def field(self, fieldname: str):
         return self.wait_for(f'.frappe-control[data-fieldname="{fieldname}"] input, '
                              f'.frappe-control[data-fieldname="{fieldname}"] .control-value')
+
+    def company_key(self, key: str) -> None:
+        """Types `key` as the first company's Secret Key: the row opened from the Companies table, as a
+        person edits it, then closed."""
+        from selenium.webdriver.common.keys import Keys
+
+        self.click('.frappe-control[data-fieldname="companies"] .grid-row[data-idx="1"] .btn-open-row')
+        field = self.wait_for('.grid-row-open .frappe-control[data-fieldname="secret_key"] input')
+        field.clear()
+        field.send_keys(key)
+        field.send_keys(Keys.ESCAPE)  # the row editor's own shortcut closes it
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        WebDriverWait(self.browser, WAIT).until(
+            lambda browser: not browser.find_elements("css selector", ".grid-row-open"), "the row stays open")
 
     def save(self) -> None:
         """Save, as a person presses it, and wait until the form is saved."""
@@ -122,9 +150,7 @@ class TestDeskBrowser(BrowserTestCase):
             url = self.field("server_url")
             url.clear()
             url.send_keys(self.emulator.url)
-            key = self.field("secret_key")
-            key.clear()
-            key.send_keys(PLANTED_KEY)
+            self.company_key(PLANTED_KEY)
             self.save()
             self.press("Ping Server")
             self.dialog("Connected")
@@ -133,14 +159,13 @@ class TestDeskBrowser(BrowserTestCase):
             self.assertIn("emulator", body.text)
             self.shot("settings-ping")
             self.close_dialog()
-            self.wait_for('.frappe-control[data-fieldname="last_ping_status"]', "Connected")
+            self.wait_for('.frappe-control[data-fieldname="companies"] [data-fieldname="last_ping_status"]',
+                          "Connected")
             self.wait_for("body", "NO FISCAL VALIDITY")  # the form says so before anything else
 
             self.emulator.config.update({"keys": [PLANTED_KEY]})  # the server now knows one key only
             try:
-                key = self.field("secret_key")
-                key.clear()
-                key.send_keys("sk_test_SOMEBODYELSESKEY0123")
+                self.company_key("sk_test_SOMEBODYELSESKEY0123")
                 self.save()
                 self.press("Ping Server")
                 self.dialog("Connection failed")
@@ -231,6 +256,33 @@ class TestDeskBrowser(BrowserTestCase):
                 frappe.db.rollback()
             self.browser.refresh()
             self.wait_for('.frappe-control[data-fieldname="status"]', "Cancelled")
+
+    def test_an_accountant_invoices_on_credit_and_sees_ppd_then_the_cfdi(self):
+        """A Sales Invoice (B2B, on credit): the form says PPD while the due date is later, PUE when it is
+        the invoice's own date; submitted, its CFDI is stamped and shown on the form."""
+        from frappe.utils import add_days, nowdate
+
+        from mexico_localization.tests.pos_fixtures import sales_invoice
+
+        draft = sales_invoice(NOMINATIVE, [("ML-CAFE", 2, 100)], due_days=30, payment_form="03", submit=False)
+        frappe.db.commit()
+        with self.screenshot_on_failure("sales-invoice"):
+            self.log_in(MANAGER)  # a CFDI Manager who keeps the accounts
+            self.open(f"sales-invoice/{draft.name}")
+            self.wait_for('.frappe-control[data-fieldname="mx_payment_method"]', "PPD")
+            self.browser.execute_script("cur_frm.set_value('due_date', arguments[0])", nowdate())
+            self.wait_for('.frappe-control[data-fieldname="mx_payment_method"]', "PUE")
+            self.browser.execute_script("cur_frm.set_value('due_date', arguments[0])", add_days(nowdate(), 30))
+            self.wait_for('.frappe-control[data-fieldname="mx_payment_method"]', "PPD")
+            self.save()
+            self.press("Submit")
+            self.press("Yes", within=".modal.show")
+            self.intro("CFDI: Stamped")  # on top of a form with tabs (its dashboard is under Connections)
+            self.wait_for('.frappe-control[data-fieldname="mx_payment_method"]', "PPD")
+            self.shot("sales-invoice-stamped")
+        frappe.db.rollback()
+        row = frappe.db.get_value("CFDI", {"reference_name": draft.name}, ["payment_method", "status"])
+        self.assertEqual(row, ("PPD", "Stamped"))
 
     def test_an_auditor_reads_the_workspace_and_reports_but_not_error_logs(self):
         sale = self.sale()

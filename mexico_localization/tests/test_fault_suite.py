@@ -21,7 +21,7 @@ from mexico_localization.cfdi.states import IN_FLIGHT
 from mexico_localization.einvoice.pipeline.rows import STAMP_JOB as JOB
 from mexico_localization.einvoice.pipeline.rows import enqueue_stamp
 from mexico_localization.einvoice.pipeline.sweep import sweep
-from mexico_localization.tests.pos_fixtures import NOMINATIVE, pos_invoice
+from mexico_localization.tests.pos_fixtures import NOMINATIVE, pos_invoice, sales_invoice
 from mexico_localization.tests.stamping_utils import StampingTestCase, run_worker_burst, wipe_cfdis
 
 
@@ -40,6 +40,8 @@ def worker_process() -> subprocess.Popen:
 
 
 class TestFaultSuite(StampingTestCase):
+    doctype = "POS Invoice"
+
     def setUp(self):
         self.emulator.reset()
         wipe_cfdis()
@@ -77,7 +79,7 @@ class TestFaultSuite(StampingTestCase):
             self.assertEqual(cfdi.status, expect, cfdi)
             if expect == "Stamped":
                 self.assertEqual(state["stamps_per_external_id"].get(cfdi.external_id), 1, cfdi)
-                self.assertEqual(frappe.db.get_value("POS Invoice", {"mx_cfdi": cfdi.name}, "mx_cfdi_uuid"), cfdi.uuid)
+                self.assertEqual(frappe.db.get_value(self.doctype, {"mx_cfdi": cfdi.name}, "mx_cfdi_uuid"), cfdi.uuid)
             else:
                 self.assertTrue(cfdi.last_error)
                 self.assertNotIn(cfdi.external_id, state["stamps_per_external_id"])
@@ -190,7 +192,7 @@ class TestFaultSuite(StampingTestCase):
 
         for cfdi in self.cfdis(invoices):
             if cfdi.status == "Failed":
-                api.retry_cfdi(frappe.db.get_value("CFDI", cfdi.name, "reference_name"))
+                api.retry_cfdi(frappe.db.get_value("CFDI", cfdi.name, "reference_name"), doctype=self.doctype)
         frappe.db.commit()
 
     def test_a_failed_look_up_after_a_lost_answer_never_makes_a_second_cfdi(self):
@@ -296,3 +298,17 @@ class TestFaultSuite(StampingTestCase):
         self.assertEqual(invoice.status, "Consolidated")
         self.assertTrue(invoice.consolidated_invoice and invoice.mx_cfdi_uuid)
         self.assertFalse(frappe.db.exists("CFDI", {"reference_doctype": "Sales Invoice"}))  # never stamped
+
+
+class TestFaultSuiteSalesInvoices(TestFaultSuite):
+    """The same faults with Sales Invoices: one pipeline, so the same guarantees."""
+
+    doctype = "Sales Invoice"
+    test_pos_closing_while_a_stamp_is_in_flight = None  # a POS matter
+
+    def sales(self, count: int = 1) -> list[str]:
+        names = []
+        for _ in range(count):
+            names.append(sales_invoice(NOMINATIVE, [("ML-CAFE", 1, 80), ("ML-PAN", 2, 12.5)], payment_form="03").name)
+            frappe.db.commit()  # before_submit's job is queued after this commit
+        return names

@@ -140,13 +140,15 @@ class TestReconciliationReport(StampingTestCase):
         s = self.seeded
         self.enable(global_periodicity="Daily", enable_cancellation=1, production_site=1)
         try:
-            frappe.db.set_single_value("E Invoice Setting", "production_since", add_to_date(now_datetime(), hours=-2))
+            frappe.db.set_value("E Invoice Company", {"company": self.shop.company}, "production_since",
+                                add_to_date(now_datetime(), hours=-2))
             frappe.clear_document_cache("E Invoice Setting", "E Invoice Setting")
             row = self.sales()[s.stamped.name]
             self.assertEqual((row["valid_cfdi"], row["environment"]), (0, "Test"))
             self.assertTrue(row["finding"].startswith("Stamped in FacturaAPI's Test environment"))
             # Stamps made before the site became a production site are the sandbox's: not flagged.
-            frappe.db.set_single_value("E Invoice Setting", "production_since", add_to_date(now_datetime(), hours=1))
+            frappe.db.set_value("E Invoice Company", {"company": self.shop.company}, "production_since",
+                                add_to_date(now_datetime(), hours=1))
             frappe.clear_document_cache("E Invoice Setting", "E Invoice Setting")
             row = self.sales()[s.stamped.name]
             self.assertEqual((row["valid_cfdi"], row["finding"]), (1, ""))

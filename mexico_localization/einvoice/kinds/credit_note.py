@@ -1,4 +1,5 @@
-"""A POS return's CFDI: a credit note (CFDI de egreso) related to the CFDI of the sale it returns.
+"""A return's CFDI (a POS return, or a Sales Invoice's credit note): a CFDI de egreso related to the
+CFDI of the sale it returns.
 
 A return of a walk-in ticket still waiting for its global is netted into the global instead
 (kinds/global_invoice.py). Otherwise the return gets its own row at submit: Queued when the sale's
@@ -19,7 +20,7 @@ from mexico_localization.cfdi.global_cfdi import DAY, period_of
 from mexico_localization.cfdi.mapping import BuiltInvoice
 from mexico_localization.cfdi.moves import RELEASE_RETURN
 from mexico_localization.cfdi.states import CfdiState
-from mexico_localization.einvoice.gather import charged, load_sale, sale_from_invoice
+from mexico_localization.einvoice.gather import SALE_DOCTYPES, charged, load_sale, sale_from_invoice
 from mexico_localization.einvoice.kinds.global_invoice import periodicity
 from mexico_localization.einvoice.kinds.payment_complement import balance_due
 from mexico_localization.einvoice.pipeline.records import mirror_state
@@ -30,8 +31,8 @@ NOTHING_TO_RELATE = (CfdiState.NOT_APPLICABLE.value, CfdiState.CANCELLED.value)
 
 def return_state(invoice) -> tuple[CfdiState, str]:
     """Where a return's CFDI starts, from the state of the CFDI of the sale it returns."""
-    original = frappe.db.get_value("POS Invoice", invoice.return_against, ["mx_cfdi_status", "mx_cfdi",
-                                                                           "posting_date"],
+    original = frappe.db.get_value(invoice.doctype, invoice.return_against, ["mx_cfdi_status", "mx_cfdi",
+                                                                             "posting_date"],
                                    as_dict=True) if invoice.return_against else None
     if not original:
         return CfdiState.NOT_APPLICABLE, _("A return without its original sale has no CFDI to relate to.")
@@ -63,7 +64,7 @@ def same_period(sold_on, returned_on) -> bool:
 
 def credit_note_row(invoice, state: CfdiState, queue: str | None = LIVE_QUEUE) -> str:
     """The return's row, related to its sale's UUID when that is stamped (queued at once)."""
-    original_cfdi = frappe.db.get_value("POS Invoice", invoice.return_against, "mx_cfdi")
+    original_cfdi = frappe.db.get_value(invoice.doctype, invoice.return_against, "mx_cfdi")
     uuid = frappe.db.get_value("CFDI", original_cfdi, "uuid") if state is CfdiState.QUEUED else None
     return new_row({"reference_doctype": invoice.doctype, "reference_name": invoice.name, "cfdi_type": "E",
                     "company": invoice.company, "status": state.value, "total": abs(charged(invoice)),
@@ -85,11 +86,15 @@ def convert_to_credit_note(name: str) -> None:
 def release_waiting_returns(cfdi) -> list[str]:
     """`cfdi` was just stamped: the credit notes waiting for it are related to its UUID and queued."""
     released = []
-    for row in frappe.db.sql("""select c.name, c.reference_name from `tabCFDI` c
-            join `tabPOS Invoice` p on p.name = c.original_invoice and p.mx_cfdi = %s and p.is_return = 0
-            where c.status = %s and c.cfdi_type = 'E'""", (cfdi.name, CfdiState.AWAITING_ORIGINAL.value), as_dict=True):
+    waiting = [row for doctype in SALE_DOCTYPES for row in frappe.db.sql(f"""
+            select c.name, c.reference_doctype, c.reference_name from `tabCFDI` c
+            join `tab{doctype}` p on p.name = c.original_invoice and p.mx_cfdi = %s and p.is_return = 0
+            where c.status = %s and c.cfdi_type = 'E' and c.reference_doctype = %s""",  # noqa: S608 (fixed names)
+                                                                     (cfdi.name, CfdiState.AWAITING_ORIGINAL.value,
+                                                                      doctype), as_dict=True)]
+    for row in waiting:
         if transition(row.name, RELEASE_RETURN, CfdiState.QUEUED, {"related_uuids": cfdi.uuid}):
-            mirror_state("POS Invoice", row.reference_name, CfdiState.QUEUED)
+            mirror_state(row.reference_doctype, row.reference_name, CfdiState.QUEUED)
             enqueue_stamp(row.name)
             released.append(row.name)
     return released
@@ -97,7 +102,7 @@ def release_waiting_returns(cfdi) -> list[str]:
 
 def build(row) -> BuiltInvoice:
     invoice = load_sale(row.reference_name, row.reference_doctype)
-    original = load_sale(row.original_invoice)
+    original = load_sale(row.original_invoice, row.reference_doctype)
     customer = frappe.db.get_value("CFDI", original.mx_cfdi, "receiver_customer") if original.mx_cfdi else None
     refund = sale_from_invoice(original).payments
     return build_credit_note(sale_from_invoice(invoice, customer), row.related_uuids, datetime.now(timezone.utc),

@@ -1,5 +1,6 @@
-"""Payment complements for deferred (PPD) POS sales: a Payment Entry against the Sales Invoice that
-POS closing consolidated them into gets one CFDI tipo P, stamped through the ordinary pipeline.
+"""Payment complements for deferred (PPD) sales: a Payment Entry against a Sales Invoice stamped PPD, or
+against the Sales Invoice that POS closing consolidated PPD POS sales into, gets one CFDI tipo P,
+stamped through the ordinary pipeline.
 
 What each sale has been paid so far is read from the complements that are valid or on their way
 (not cancelled, not failed), and credit notes related to it reduce its balance: two payments made
@@ -29,7 +30,16 @@ from mexico_localization.cfdi.payment_complement import (
 from mexico_localization.cfdi.payment_form import dominant_form, settled_by_form
 from mexico_localization.cfdi.stamped_xml import stamped_tax_bases
 from mexico_localization.cfdi.states import IN_FLIGHT, VALID_AT_SAT, CfdiState
-from mexico_localization.einvoice.gather import load_sale, lookup, posting_datetime, profile_of, sale_from_invoice
+from mexico_localization.einvoice.gather import (
+    POS_INVOICE,
+    SALES_INVOICE,
+    load_sale,
+    lookup,
+    place_of_issue,
+    posting_datetime,
+    profile_of,
+    sale_from_invoice,
+)
 from mexico_localization.einvoice.pipeline.records import kept_xml
 from mexico_localization.einvoice.pipeline.rows import new_row
 
@@ -37,18 +47,36 @@ STANDING = tuple(s.value for s in VALID_AT_SAT | IN_FLIGHT)
 
 
 def deferred_sales(sales_invoice: str) -> list[DeferredSale]:
-    """The PPD POS sales a consolidated Sales Invoice merged, with what is still due on each CFDI."""
+    """What a payment against a Sales Invoice pays: its own stamped PPD CFDI, or, for the invoice POS
+    closing consolidated, the PPD POS sales it merged; each with what is still due on its CFDI."""
+    if not frappe.db.get_value(SALES_INVOICE, sales_invoice, "is_consolidated"):
+        return _deferred(SALES_INVOICE, [sales_invoice])
     names = frappe.get_all("Sales Invoice Item", filters={"parent": sales_invoice, "pos_invoice": ["is", "set"]},
                            pluck="pos_invoice", distinct=True)
+    return _deferred(POS_INVOICE, names)
+
+
+def _deferred(doctype: str, names: list[str]) -> list[DeferredSale]:
     found = []
     for row in frappe.get_all("CFDI", fields=["name", "uuid", "total", "reference_name"], order_by="creation asc",
-                              filters={"reference_doctype": "POS Invoice", "reference_name": ["in", names or [""]],
+                              filters={"reference_doctype": doctype, "reference_name": ["in", names or [""]],
                                        "cfdi_type": "I", "status": CfdiState.STAMPED.value, "payment_method": "PPD"}):
-        sale = load_sale(row.reference_name)
+        sale = load_sale(row.reference_name, doctype)
         paid, count, credited = standing_payments(row.name, row.reference_name)
         found.append(DeferredSale(row.reference_name, row.uuid, posting_datetime(sale.posting_date, sale.posting_time),
                                   dec(row.total), sale_from_invoice(sale).lines, paid, credited, count))
     return found
+
+
+def allocated_to(doctype: str, name: str) -> dict[str, str]:
+    """An allocation row's link to the sale it pays (a POS Invoice or a Sales Invoice)."""
+    return {"sales_invoice": name} if doctype == SALES_INVOICE else {"pos_invoice": name}
+
+
+def sale_of(allocation) -> tuple[str, str]:
+    """The doctype and name of the sale an allocation pays."""
+    return (SALES_INVOICE, allocation.sales_invoice) if allocation.get("sales_invoice") else \
+        (POS_INVOICE, allocation.pos_invoice)
 
 
 def standing_payments(cfdi: str, sale: str, but: str | None = None) -> tuple[Decimal, int, Decimal]:
@@ -79,11 +107,12 @@ def payment_row(payment) -> str | None:
     None when it pays none. Each allocation's installment and previous balance are fixed here."""
     rows = []
     for ref in payment.references:
-        if ref.reference_doctype != "Sales Invoice" or not frappe.db.get_value(
-                "Sales Invoice", ref.reference_name, "is_consolidated"):
+        if ref.reference_doctype != SALES_INVOICE:
             continue
+        doctype = POS_INVOICE if frappe.db.get_value(SALES_INVOICE, ref.reference_name, "is_consolidated") \
+            else SALES_INVOICE
         allocations, _left = allocate(dec(ref.allocated_amount), deferred_sales(ref.reference_name))
-        rows += [{"pos_invoice": sale.name, "related_cfdi": _cfdi_of(sale.name), "uuid": sale.uuid,
+        rows += [{**allocated_to(doctype, sale.name), "related_cfdi": _cfdi_of(sale.name), "uuid": sale.uuid,
                   "cfdi_total": flt(sale.total), "amount": flt(amount), "installment": sale.installments + 1,
                   "last_balance": flt(sale.balance)} for sale, amount in allocations]
     if not rows:
@@ -94,9 +123,8 @@ def payment_row(payment) -> str | None:
                     "payment_allocations": rows}, external_subject=payment.name)
 
 
-def _cfdi_of(pos_invoice: str) -> str:
-    return frappe.db.get_value("CFDI", {"reference_name": pos_invoice, "cfdi_type": "I",
-                                        "status": CfdiState.STAMPED.value})
+def _cfdi_of(sale: str) -> str:
+    return frappe.db.get_value("CFDI", {"reference_name": sale, "cfdi_type": "I", "status": CfdiState.STAMPED.value})
 
 
 def till_payment(cfdi) -> str | None:
@@ -153,12 +181,13 @@ def party_rates(payment, currencies: set[str]) -> tuple[tuple[str, Decimal], ...
 
 def build(row) -> BuiltInvoice:
     """The body for a complement row (a Payment Entry's, or a till payment's); a CFDI de pago totals 0."""
-    first = load_sale(row.payment_allocations[0].pos_invoice)
+    doctype, name = sale_of(row.payment_allocations[0])
+    first = load_sale(name, doctype)
     original = frappe.db.get_value("CFDI", row.payment_allocations[0].related_cfdi, "receiver_customer")
     receiver = sale_from_invoice(first, original).receiver
     allocations = allocated_sales(row)
     now = posting_datetime(now_datetime().date(), now_datetime().strftime("%H:%M:%S"))
-    zip_ = (profile_of(first.pos_profile) or {}).get("mx_expedition_zip") or ""
+    zip_ = place_of_issue(first, profile_of(first.get("pos_profile")))[0]
     if row.reference_doctype == "POS Invoice":  # paid in part at the till: a Pago node per form
         paid_at = payment_time(posting_datetime(first.posting_date, first.posting_time), now,
                                [allocations[0][0].posted])
@@ -198,9 +227,10 @@ def allocated_sales(row) -> list[tuple[DeferredSale, Decimal]]:
 def stamped_sale(allocation) -> DeferredSale:
     """The PPD CFDI an allocation pays: its tax bases from its stamped XML (its lines as stated only
     when that cannot be read) and its currency."""
-    sale = load_sale(allocation.pos_invoice)
+    doctype, name = sale_of(allocation)
+    sale = load_sale(name, doctype)
     cfdi = frappe.db.get_value("CFDI", allocation.related_cfdi, ["currency", "receiver_customer"], as_dict=True) or {}
     bases = stamped_bases(allocation.related_cfdi)
     lines = () if bases is not None else stated(sale, cfdi.get("receiver_customer"))
-    return DeferredSale(allocation.pos_invoice, allocation.uuid, posting_datetime(sale.posting_date, sale.posting_time),
+    return DeferredSale(name, allocation.uuid, posting_datetime(sale.posting_date, sale.posting_time),
                         dec(allocation.cfdi_total), lines, bases=bases, currency=cfdi.get("currency") or "MXN")

@@ -1,4 +1,5 @@
-"""Bulk CFDI re-generation from the POS Invoice list, on the `long` queue, without slowing live stamping.
+"""Bulk CFDI re-generation from the POS Invoice or Sales Invoice list, on the `long` queue, without
+slowing live stamping.
 
 RQ never pre-empts a running job, so a run works in time-boxed slices: each slice claims a few
 invoices at a time from the run's cursor (names in order, streamed a page at a time, never all in
@@ -28,7 +29,7 @@ from frappe.utils.background_jobs import enqueue
 
 from mexico_localization.cfdi.mapping import MAX_DATE_AGE
 from mexico_localization.cfdi.states import IN_FLIGHT, VALID_AT_SAT, CfdiState
-from mexico_localization.einvoice.gather import load_sale
+from mexico_localization.einvoice.gather import POS_INVOICE, SALES_INVOICE, load_sale
 from mexico_localization.einvoice.kinds.opening import open_sale_cfdi
 from mexico_localization.einvoice.pipeline.jobs import stamp
 from mexico_localization.einvoice.pipeline.records import mirror_state
@@ -43,13 +44,14 @@ CLAIM = 1                # invoices taken from the cursor at a time: a pause or 
 PAGE = 500               # names read per query while previewing
 CONCURRENCY = 2
 STALE_RUN_MINUTES = 15   # a Running run untouched this long lost its slices (worker killed): restart them
-FIELDS = ["name", "docstatus", "mx_cfdi_status", "mx_cfdi", "posting_date", "posting_time"]
+FIELDS = ["name", "docstatus", "mx_cfdi_status", "mx_cfdi", "posting_date", "posting_time", "company"]
 AUTH_STATUSES = (401, 403)
 
 
 # --- what a selection holds ---------------------------------------------------------------------
 
-def stream(filters: list | None, names: list[str] | None, after: str = "", page: int = PAGE) -> Iterator[dict]:
+def stream(filters: list | None, names: list[str] | None, after: str = "", page: int = PAGE,
+           doctype: str = POS_INVOICE) -> Iterator[dict]:
     """The selected invoices the user may read (their User Permissions apply) in name order after
     `after`, a page at a time, each with the CFDI row that stands for it."""
     chosen = sorted(set(names)) if names is not None else None
@@ -57,14 +59,14 @@ def stream(filters: list | None, names: list[str] | None, after: str = "", page:
         if chosen is not None:  # the next page of the chosen names, found by position, not by a huge IN list
             start = bisect_right(chosen, after)
             window = chosen[start:start + page]
-            rows = frappe.get_list("POS Invoice", fields=FIELDS, order_by="name asc",
+            rows = frappe.get_list(doctype, fields=fields_of(doctype), order_by="name asc",
                                    filters=[["name", "in", window]]) if window else []
             done = start + page >= len(chosen)
         else:
-            rows = frappe.get_list("POS Invoice", fields=FIELDS, order_by="name asc", limit=page,
+            rows = frappe.get_list(doctype, fields=fields_of(doctype), order_by="name asc", limit=page,
                                    filters=[*(filters or []), ["name", ">", after]])
             done = len(rows) < page
-        standing = current_cfdis([r.name for r in rows])
+        standing = current_cfdis([r.name for r in rows], doctype)
         for r in rows:
             r.cfdi, r.cfdi_status = (standing[r.name].name, standing[r.name].status) if r.name in standing \
                 else (None, None)
@@ -74,6 +76,11 @@ def stream(filters: list | None, names: list[str] | None, after: str = "", page:
         after = rows[-1].name if rows else window[-1]
 
 
+def fields_of(doctype: str) -> list[str]:
+    """A Sales Invoice also says whether POS closing consolidated it (never stamped: its sales were)."""
+    return [*FIELDS, "is_consolidated"] if doctype == SALES_INVOICE else FIELDS
+
+
 def skip_reason(row: dict, include_not_applicable: bool) -> str | None:
     """Why a selected invoice is left alone, or None when its CFDI is (re)generated: decided by the CFDI
     row that stands for it; a sale without one is waiting for its global, or has none due."""
@@ -81,6 +88,8 @@ def skip_reason(row: dict, include_not_applicable: bool) -> str | None:
         S.AWAITING_GLOBAL.value, S.NOT_APPLICABLE.value) else S.NOT_APPLICABLE.value)
     if row.get("docstatus") != 1:
         return "cancelled or draft"
+    if row.get("is_consolidated"):
+        return "consolidated by POS closing"
     if status in {s.value for s in VALID_AT_SAT} | {S.CANCELLED.value}:
         return "already stamped"
     if status in {s.value for s in IN_FLIGHT}:
@@ -95,13 +104,13 @@ def skip_reason(row: dict, include_not_applicable: bool) -> str | None:
 
 
 def preview(filters: list | None, names: list[str] | None, include_not_applicable: bool,
-            now: datetime | None = None) -> dict[str, Any]:
+            now: datetime | None = None, doctype: str = POS_INVOICE) -> dict[str, Any]:
     """Before starting: how many will be generated, how many skipped and why, how many will carry
     today's date instead of the sale's (older than 70 h), and how many cross a month end."""
     now = now or now_datetime()
     skipped: Counter[str] = Counter()
     todo = redated = month_end = 0
-    for row in stream(filters, names):
+    for row in stream(filters, names, doctype=doctype):
         reason = skip_reason(row, include_not_applicable)
         if reason:
             skipped[reason] += 1
@@ -118,10 +127,11 @@ def preview(filters: list | None, names: list[str] | None, include_not_applicabl
 # --- a run ------------------------------------------------------------------------------------------
 
 def start(filters: list | None, names: list[str] | None, include_not_applicable: bool,
-          concurrency: int = CONCURRENCY) -> dict[str, Any]:
-    summary = preview(filters, names, include_not_applicable)
+          concurrency: int = CONCURRENCY, doctype: str = POS_INVOICE) -> dict[str, Any]:
+    summary = preview(filters, names, include_not_applicable, doctype=doctype)
     run = frappe.get_doc({
         "doctype": "CFDI Bulk Run", "status": "Running", "requested_by": frappe.session.user,
+        "document_type": doctype,
         "concurrency": concurrency, "started_at": now_datetime(),
         "total": summary["to_generate"] + summary["skipped"],
         "filters": json.dumps(filters) if names is None else "", "names": "\n".join(names or []),
@@ -175,7 +185,8 @@ def _claim(run: str) -> list[dict] | None:
     doc = frappe.get_doc("CFDI Bulk Run", run, for_update=True)
     names = doc.names.split("\n") if doc.names else None
     batch = []
-    for row in stream(json.loads(doc.filters or "[]") if names is None else None, names, doc.cursor or "", CLAIM):
+    for row in stream(json.loads(doc.filters or "[]") if names is None else None, names, doc.cursor or "", CLAIM,
+                      doc.document_type or POS_INVOICE):
         batch.append(row)
         if len(batch) == CLAIM:
             break
@@ -185,6 +196,8 @@ def _claim(run: str) -> list[dict] | None:
     frappe.db.set_value("CFDI Bulk Run", run, "cursor", batch[-1].name, update_modified=True)
     frappe.db.commit()
     todo = [r for r in batch if not skip_reason(r, bool(doc.include_not_applicable))]
+    for r in todo:
+        r.doctype = doc.document_type or POS_INVOICE
     for _skipped in range(len(batch) - len(todo)):
         _count(run, "skipped")
     return todo
@@ -201,8 +214,8 @@ def _process(run: str, row: dict) -> bool:
     http = frappe.db.get_value("CFDI Attempt", {"parent": cfdi}, "http_status", order_by="idx desc")
     if http in AUTH_STATUSES:
         _count(run, "failed")
-        _stop(run, _("FacturaAPI refused the Secret Key ({0}): check it in E Invoice Setting and Ping Server, then "
-                     "start the run again. Nothing else was sent.").format(http))
+        _stop(run, _("FacturaAPI refused the Secret Key of {0} ({1}): check it in E Invoice Setting and Ping Server, "
+                     "then start the run again. Nothing else was sent.").format(row.company, http))
         return False
     if outcome.status == S.RETRYING.value:
         _count(run, "retrying")
@@ -218,8 +231,8 @@ def _prepare(run: str, row: dict) -> str | None:
         requeued = requeue_failed(row.cfdi, bulk_run=run)
         frappe.db.commit()
         return row.cfdi if requeued else None
-    opened = open_sale_cfdi(load_sale(row.name), queue=None)  # this slice stamps it
-    mirror_state("POS Invoice", row.name, opened.state, opened.reason, cfdi=opened.cfdi)
+    opened = open_sale_cfdi(load_sale(row.name, row.doctype), queue=None)  # this slice stamps it
+    mirror_state(row.doctype, row.name, opened.state, opened.reason, cfdi=opened.cfdi)
     queued = opened.state is S.QUEUED and opened.cfdi
     if queued:
         frappe.db.set_value("CFDI", opened.cfdi, "bulk_run", run, update_modified=False)

@@ -10,7 +10,7 @@ from mexico_localization.cfdi.states import IN_FLIGHT, CfdiState
 from mexico_localization.einvoice.kinds.payment_complement import payment_row
 from mexico_localization.einvoice.pipeline.cancellation import request_cancellation
 from mexico_localization.einvoice.pipeline.records import keep_mirror
-from mexico_localization.einvoice.settings import get_settings
+from mexico_localization.einvoice.settings import issues_for
 
 COMPLEMENT_CANCEL_MOTIVE = "03"  # the payment did not take place
 NOTHING_TO_CANCEL = (CfdiState.FAILED.value, CfdiState.NOT_APPLICABLE.value, CfdiState.CANCELLED.value)
@@ -27,8 +27,7 @@ def before_update_after_submit(payment, method: str | None = None) -> None:
 
 def on_submit(payment, method: str | None = None) -> None:
     """One complement for the deferred sales the payment's references pay; its job runs after the commit."""
-    settings = get_settings()
-    if not settings.enable_e_invoice or payment.payment_type != "Receive" or payment.company != settings.company:
+    if payment.payment_type != "Receive" or not issues_for(payment.company):
         return
     cfdi = payment_row(payment)
     if cfdi:

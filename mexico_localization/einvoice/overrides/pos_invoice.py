@@ -12,16 +12,14 @@ from __future__ import annotations
 import frappe
 from frappe import _
 
-from mexico_localization.cfdi.problems import Problem, problem
 from mexico_localization.cfdi.states import CfdiState
 from mexico_localization.cfdi.ticket import new_ticket_code
-from mexico_localization.cfdi.validation import receiver_problems, sale_problems
-from mexico_localization.einvoice.gather import is_public, outstanding, profile_of, sale_from_invoice
+from mexico_localization.einvoice.gather import is_public, outstanding, profile_of
 from mexico_localization.einvoice.kinds.opening import open_sale_cfdi
-from mexico_localization.einvoice.messages import translate
 from mexico_localization.einvoice.pipeline.records import keep_mirror
+from mexico_localization.einvoice.sale_checks import check_fiscal_data, refuse_cancel
 from mexico_localization.einvoice.self_invoice.tickets import self_invoice_link
-from mexico_localization.einvoice.settings import get_settings
+from mexico_localization.einvoice.settings import issues_for
 from mexico_localization.einvoice.standing import HOLDS_ITS_TICKETS, cfdis_holding
 
 APP_FIELDS = ("mx_ticket_code",)  # written by the app at submit, like the mirror
@@ -35,35 +33,11 @@ def validate(invoice, method: str | None = None) -> None:
         return
     if not applies(invoice):
         return
-    sale = sale_from_invoice(invoice)
-    found = sale_problems(sale, invoice.customer) + unmapped_taxes(invoice)
-    if not found:
-        return
-    # Only the customer's own data can block: the customer is here to give it. Item, payment and
-    # profile set-up problems are the back office's, so they warn and the CFDI waits for the fix.
-    customer_data = [p for p in receiver_problems(sale.receiver, invoice.customer) if p.blocking]
-    block = bool(customer_data) and get_settings().incomplete_customer_action != "Warn"
-    message = render(found)
-    if block:
-        frappe.throw(message, title=_("The CFDI for this sale would be rejected"))
-    frappe.msgprint(message, title=_("Check the fiscal data of this sale"), indicator="orange")
+    check_fiscal_data(invoice, _("The CFDI for this sale would be rejected"), _("Check the fiscal data of this sale"))
 
 
 def applies(invoice) -> bool:
-    settings = get_settings()
-    return bool(settings.enable_e_invoice and settings.company == invoice.company and not invoice.is_return
-                and not invoice.get("is_consolidated"))
-
-
-def unmapped_taxes(invoice) -> list[Problem]:
-    """Tax rows the CFDI would leave out because their account has no SAT Tax."""
-    return [problem("tax_unknown", blocking=False, account=row.account_head) for row in invoice.taxes
-            if row.tax_amount and not frappe.get_cached_value("Account", row.account_head, "mx_tax_type")]
-
-
-def render(problems: list[Problem]) -> str:
-    items = "".join(f"<li>{frappe.utils.escape_html(translate(p))}</li>" for p in problems)
-    return _("Fix these before the sale, or sell to Público en General:") + f"<ul>{items}</ul>"
+    return bool(issues_for(invoice.company) and not invoice.is_return and not invoice.get("is_consolidated"))
 
 
 def before_submit(invoice, method: str | None = None) -> None:
@@ -100,9 +74,7 @@ def before_cancel(invoice, method: str | None = None) -> None:
         row = frappe.db.get_value("CFDI", netted, ["name", "status", "is_global"], as_dict=True) if netted else None
         if row and row.is_global and CfdiState(row.status) in HOLDS_ITS_TICKETS:
             holding.append(row)
-    if holding:
-        frappe.throw(_("This sale has a CFDI ({0}, {1}). Cancel the CFDI first (Cancel CFDI), then the sale.").format(
-            holding[0].name, _(holding[0].status)), title=_("CFDI exists"))
+    refuse_cancel(invoice.name, holding)
 
 
 def onload(invoice, method: str | None = None) -> None:

@@ -23,7 +23,7 @@ SERVICE = "FacturaAPI"
 PORTAL_SERVICE = "Self-invoicing Portal"  # the buyers' requests on /factura (einvoice/self_invoice)
 SERVICES = (SERVICE, PORTAL_SERVICE)
 RECORD_TRIES = 4
-MIRRORED = ("POS Invoice", "Payment Entry")  # the documents that carry the mx_cfdi_* mirror fields
+MIRRORED = ("POS Invoice", "Sales Invoice", "Payment Entry")  # the documents that carry the mx_cfdi_* mirror fields
 MIRROR_FIELDS = ["mx_cfdi_status", "mx_cfdi", "mx_cfdi_message", "mx_cfdi_uuid", "mx_cfdi_stamped_at",
                  "mx_sat_cert_number", "mx_sat_signature"]
 MIRROR_SOURCE = ["name", "status", "is_global", "reference_doctype", "reference_name", "uuid", "stamped_at",

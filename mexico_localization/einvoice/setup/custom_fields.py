@@ -99,6 +99,25 @@ CUSTOM_FIELDS: dict[str, list[dict]] = {
     ],
     **{doctype: MIRROR for doctype in MIRRORED},
     "POS Invoice": [*MIRROR, TICKET_CODE],
+    # What a B2B invoice's CFDI will say, chosen and seen before submit (the rest is the customer's).
+    "Sales Invoice": [
+        *MIRROR,
+        {"fieldname": "mx_terms_section", "insert_after": "due_date", "fieldtype": "Section Break",
+         "label": "CFDI Use and Payment"},
+        # Editable after submit: a Failed CFDI is fixed here and retried, the invoice staying submitted.
+        {"fieldname": "mx_cfdi_use", "fieldtype": "Link", "options": "SAT CFDI Use", "label": "CFDI Use",
+         "insert_after": "mx_terms_section", "fetch_from": "customer.mx_cfdi_use", "fetch_if_empty": 1,
+         "allow_on_submit": 1,
+         "description": "The customer's CFDI Use unless changed here for this invoice (it must suit their regime)."},
+        {"fieldname": "mx_payment_form", "fieldtype": "Link", "options": "SAT Payment Form",
+         "label": "SAT Payment Form", "insert_after": "mx_cfdi_use", "allow_on_submit": 1,
+         "description": "How an invoice due today is paid (PUE). A later due date makes it PPD, form 99: "
+                        "each payment then gets its payment complement."},
+        {"fieldname": "mx_terms_column", "fieldtype": "Column Break", "insert_after": "mx_payment_form"},
+        {"fieldname": "mx_payment_method", "fieldtype": "Data", "label": "CFDI Payment Method", "read_only": 1,
+         "no_copy": 1, "allow_on_submit": 1, "insert_after": "mx_terms_column",
+         "description": "What the CFDI will state, worked out on every save: PUE (paid) or PPD (paid later)."},
+    ],
     "Account": [
         {"fieldname": "mx_tax_type", "fieldtype": "Select", "label": "SAT Tax", "options": "\nIVA\nIEPS\nISR",
          "insert_after": "tax_rate", "depends_on": "eval:doc.account_type=='Tax'",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import frappe
 from frappe import _
 
+from mexico_localization.einvoice.roles import company_condition
+
 
 def execute(filters: dict | None = None) -> tuple[list[dict], list[dict]]:
     return columns(), rows(frappe._dict(filters or {}))
@@ -32,7 +34,8 @@ def columns() -> list[dict]:
 
 
 def rows(filters) -> list[dict]:
-    conditions, values = ["1=1"], {}
+    values: dict = {}
+    conditions = [company_condition("c.company", values)]
     for field in ("company", "cfdi_type", "status"):
         if filters.get(field):
             conditions.append(f"c.{field} = %({field})s")
@@ -48,7 +51,7 @@ def rows(filters) -> list[dict]:
         values["live"] = int(filters.environment == "Live")
     if filters.get("pos_profile"):
         conditions.append("""exists (select 1 from `tabPOS Invoice` pi where pi.pos_profile = %(pos_profile)s
-                             and (pi.name = c.reference_name or pi.mx_cfdi = c.name))""")
+                             and (pi.name = c.reference_name or pi.mx_cfdi = c.name))""")  # POS sales only
         values["pos_profile"] = filters.pos_profile
     found = frappe.db.sql(f"""
         select c.name, c.cfdi_type, c.reference_doctype, c.reference_name, c.status, c.livemode, c.uuid,

@@ -16,8 +16,9 @@ from mexico_localization.cfdi.money import dec
 from mexico_localization.cfdi.reconciliation import SaleCfdi, complement_gap, findings, has_valid_cfdi, road
 from mexico_localization.cfdi.states import VALID_AT_SAT
 from mexico_localization.einvoice.report_columns import document
-from mexico_localization.einvoice.settings import get_settings
-from mexico_localization.einvoice.standing import CURRENT_OR_NETTED
+from mexico_localization.einvoice.roles import require_company
+from mexico_localization.einvoice.settings import company_row, default_company, get_settings
+from mexico_localization.einvoice.standing import CURRENT_OR_NETTED, OWN, POS_SALE
 
 VALID = tuple(s.value for s in VALID_AT_SAT)
 BY_INVOICE = "Consolidated Sales Invoices"
@@ -26,11 +27,13 @@ BY_INVOICE = "Consolidated Sales Invoices"
 def execute(filters: dict | None = None):
     filters = frappe._dict(filters or {})
     settings = get_settings()
-    filters.company = filters.get("company") or settings.company
+    filters.company = filters.get("company") or default_company(settings)
+    require_company(filters.company)
     filters.from_date = getdate(filters.get("from_date") or get_first_day(getdate()))
     filters.to_date = getdate(filters.get("to_date") or get_last_day(filters.from_date))
     # A Test stamp has no fiscal value on a production site, from the moment it became one.
-    test_stamps_since = settings.production_since if settings.production_site else None
+    row = company_row(filters.company, settings)
+    test_stamps_since = row.production_since if settings.production_site and row else None
     sales = sale_rows(filters, test_stamps_since)
     if filters.get("view") == BY_INVOICE:
         data = invoice_rows(sales, test_stamps_since)
@@ -46,6 +49,7 @@ def sale_columns() -> list[dict]:
     return [
         {"fieldname": "posting_date", "label": _("Date"), "fieldtype": "Date", "width": 95},
         document("pos_invoice", _("POS Invoice"), "POS Invoice", 170),
+        document("sales_invoice", _("Sales Invoice"), "Sales Invoice", 170),
         document("customer", _("Customer"), "Customer", 140),
         {"fieldname": "grand_total", "label": _("Amount"), "fieldtype": "Currency", "width": 100},
         {"fieldname": "road", "label": _("Road to SAT"), "fieldtype": "Data", "width": 120},
@@ -87,18 +91,21 @@ def sale_rows(filters, test_stamps_since=None) -> list[dict]:
         if filters.get("pos_profile"):
             conditions.append("pi.pos_profile = %(pos_profile)s")
     found = frappe.db.sql(f"""
-        select pi.name as pos_invoice, pi.posting_date, pi.customer, pi.grand_total, pi.docstatus, pi.is_return,
-               pi.mx_cfdi_status, pi.mx_cfdi_message, pi.consolidated_invoice,
+        select pi.name as pos_invoice, '' as sales_invoice, pi.posting_date, pi.customer, pi.grand_total,
+               pi.docstatus, pi.is_return, pi.mx_cfdi_status, pi.mx_cfdi_message, pi.consolidated_invoice,
                c.name as cfdi, c.status as cfdi_status, c.is_global, c.livemode, c.uuid, c.payment_method,
                c.cancelled_outside_app, c.last_error, c.stamped_at
         from `tabPOS Invoice` pi left join `tabCFDI` c
-            on c.name = {CURRENT_OR_NETTED.format(sale="pi.name", returned="pi.return_against", mirror="pi.mx_cfdi")}
+            on c.name = {CURRENT_OR_NETTED.format(sale="pi.name", returned="pi.return_against", mirror="pi.mx_cfdi",
+                                          doctype=POS_SALE)}
         where {" and ".join(conditions)}
         order by pi.posting_date, pi.name""", filters, as_dict=True)  # noqa: S608 - conditions are fixed text
+    if not (filters.get("consolidated_invoices") or filters.get("pos_profile")):
+        found = sorted(found + invoice_sales(filters), key=lambda r: (r.posting_date, r.pos_invoice or r.sales_invoice))
     complements = _complements([r.cfdi for r in found if r.payment_method == "PPD"])
     rows = []
     for r in found:
-        sale = SaleCfdi(r.pos_invoice, cancelled=r.docstatus == 2, is_return=bool(r.is_return),
+        sale = SaleCfdi(r.pos_invoice or r.sales_invoice, cancelled=r.docstatus == 2, is_return=bool(r.is_return),
                         sale_status=r.mx_cfdi_status or "", message=r.mx_cfdi_message or "", cfdi=r.cfdi,
                         cfdi_status=r.cfdi_status, is_global=bool(r.is_global), livemode=bool(r.livemode),
                         cancelled_outside=bool(r.cancelled_outside_app), last_error=r.last_error or "")
@@ -106,7 +113,8 @@ def sale_rows(filters, test_stamps_since=None) -> list[dict]:
         live_site = bool(test_stamps_since and r.stamped_at and r.stamped_at >= get_datetime(test_stamps_since))
         found = findings(sale, live_site=live_site)
         rows.append({
-            "posting_date": r.posting_date, "pos_invoice": r.pos_invoice, "customer": r.customer,
+            "posting_date": r.posting_date, "pos_invoice": r.pos_invoice or None,
+            "sales_invoice": r.sales_invoice or None, "customer": r.customer,
             "grand_total": r.grand_total, "road": _(road(sale)), "cfdi": r.cfdi, "uuid": r.uuid,
             "cfdi_status": _(sale.cfdi_status or sale.sale_status or "Not Applicable"),
             "environment": (_("Live") if r.livemode else _("Test")) if r.uuid else "",
@@ -117,6 +125,20 @@ def sale_rows(filters, test_stamps_since=None) -> list[dict]:
             "finding": " ".join(_(f.template).format(**_translated(f.params)) for f in found),
         })
     return rows
+
+
+def invoice_sales(filters) -> list:
+    """The period's Sales Invoices made outside the POS (B2B, credit), each with its own CFDI: the one
+    POS closing consolidates is never stamped (its sales are in the rows above)."""
+    return frappe.db.sql(f"""
+        select '' as pos_invoice, si.name as sales_invoice, si.posting_date, si.customer, si.grand_total,
+               si.docstatus, si.is_return, si.mx_cfdi_status, si.mx_cfdi_message, '' as consolidated_invoice,
+               c.name as cfdi, c.status as cfdi_status, c.is_global, c.livemode, c.uuid, c.payment_method,
+               c.cancelled_outside_app, c.last_error, c.stamped_at
+        from `tabSales Invoice` si left join `tabCFDI` c
+            on c.name = {OWN.format(sale="si.name", doctype="'Sales Invoice'")}
+        where si.docstatus in (1, 2) and si.company = %(company)s and ifnull(si.is_consolidated, 0) = 0
+          and si.posting_date between %(from_date)s and %(to_date)s""", filters, as_dict=True)  # noqa: S608
 
 
 def _translated(params: dict[str, str]) -> dict[str, str]:
@@ -193,7 +215,7 @@ def summary(sales: list[dict]) -> list[dict]:
     covered = sum(1 for s in live if s["valid_cfdi"])
     flagged = sum(1 for s in sales if s["finding"] and not s["valid_cfdi"])
     return [
-        {"value": len(live), "label": _("POS Sales"), "datatype": "Int"},
+        {"value": len(live), "label": _("Sales"), "datatype": "Int"},
         {"value": sum(s["grand_total"] for s in live), "label": _("Amount"), "datatype": "Currency"},
         {"value": covered, "label": _("With a Valid CFDI"), "datatype": "Int", "indicator": "Green"},
         {"value": flagged, "label": _("Flagged"), "datatype": "Int", "indicator": "Red" if flagged else "Green"},

@@ -8,6 +8,7 @@ import frappe
 from frappe import _
 
 from mexico_localization.einvoice.pipeline.records import SERVICE
+from mexico_localization.einvoice.roles import allowed_companies, company_condition
 
 
 def execute(filters: dict | None = None) -> tuple[list[dict], list[dict]]:
@@ -33,16 +34,22 @@ def columns() -> list[dict]:
 
 
 def rows(filters) -> list[dict]:
-    conditions = [["integration_request_service", "=", SERVICE]]
-    if filters.get("from_date"):
-        conditions.append(["creation", ">=", f"{filters.from_date} 00:00:00"])
-    if filters.get("to_date"):
-        conditions.append(["creation", "<=", f"{filters.to_date} 23:59:59"])
-    if filters.get("status"):
-        conditions.append(["status", "=", filters.status])
-    found = frappe.get_all("Integration Request", filters=conditions, order_by="creation desc", fields=[
-        "name", "creation", "request_description", "status", "error", "reference_doctype", "reference_docname",
-        "request_id"])
+    values = {"service": SERVICE, "from": f"{filters.from_date} 00:00:00" if filters.get("from_date") else None,
+              "to": f"{filters.to_date} 23:59:59" if filters.get("to_date") else None,
+              "status": filters.get("status"), "company": filters.get("company")}
+    companies = "1=1"
+    if filters.get("company") or allowed_companies() is not None:  # the calls made for those companies' CFDIs
+        companies = f"""ir.reference_doctype = 'CFDI' and exists (select 1 from `tabCFDI` c
+            where c.name = ir.reference_docname and (%(company)s is null or c.company = %(company)s)
+            and {company_condition("c.company", values)})"""  # noqa: S608 - fixed text
+    found = frappe.db.sql(f"""
+        select ir.name, ir.creation, ir.request_description, ir.status, ir.error, ir.reference_doctype,
+               ir.reference_docname, ir.request_id
+        from `tabIntegration Request` ir
+        where ir.integration_request_service = %(service)s and (%(from)s is null or ir.creation >= %(from)s)
+          and (%(to)s is null or ir.creation <= %(to)s) and (%(status)s is null or ir.status = %(status)s)
+          and {companies}
+        order by ir.creation desc""", values, as_dict=True)  # noqa: S608 - fixed text
     codes = dict(frappe.get_all("CFDI Attempt", fields=["integration_request", "error_code"], as_list=True,
                                 filters={"integration_request": ["in", [r.name for r in found] or [""]]}))
     return [_row(r, codes.get(r.name) or "") for r in found]

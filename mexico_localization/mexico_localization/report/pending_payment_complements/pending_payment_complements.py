@@ -1,4 +1,5 @@
-"""Payments on deferred (PPD) sales whose payment complement is not stamped yet, with SAT's deadline."""
+"""Payments on deferred (PPD) sales (POS sales and Sales Invoices) whose payment complement is not
+stamped yet, with SAT's deadline."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from frappe.utils import getdate, nowdate
 
 from mexico_localization.cfdi.payment_complement import complement_deadline
 from mexico_localization.einvoice.report_columns import document
+from mexico_localization.einvoice.roles import company_condition
 
 
 def execute(filters: dict | None = None) -> tuple[list[dict], list[dict]]:
@@ -32,24 +34,28 @@ def columns() -> list[dict]:
 
 
 def rows(filters) -> list[dict]:
-    company = filters.get("company")
+    values = {"company": filters.get("company")}
     found = []
-    # Payment Entries against consolidated Sales Invoices that merged PPD sales.
-    for pe in frappe.db.sql("""
+    # Payment Entries against Sales Invoices stamped PPD, or consolidated ones that merged PPD sales.
+    for pe in frappe.db.sql(f"""
             select distinct pe.name, pe.posting_date, pe.party, pe.paid_amount, pe.company
             from `tabPayment Entry` pe
             join `tabPayment Entry Reference` ref on ref.parent = pe.name and ref.reference_doctype = 'Sales Invoice'
-            join `tabSales Invoice Item` sii on sii.parent = ref.reference_name and ifnull(sii.pos_invoice, '') != ''
-            join `tabCFDI` c on c.reference_name = sii.pos_invoice and c.cfdi_type = 'I' and c.payment_method = 'PPD'
             where pe.docstatus = 1 and pe.payment_type = 'Receive' and (%(company)s is null or pe.company = %(company)s)
-            """, {"company": company}, as_dict=True):
+              and {company_condition("pe.company", values)}
+              and exists (select 1 from `tabCFDI` c where c.cfdi_type = 'I' and c.payment_method = 'PPD' and (
+                  (c.reference_doctype = 'Sales Invoice' and c.reference_name = ref.reference_name)
+                  or c.reference_name in (select sii.pos_invoice from `tabSales Invoice Item` sii
+                                          where sii.parent = ref.reference_name and ifnull(sii.pos_invoice, '') != '')))
+            """, values, as_dict=True):  # noqa: S608 - fixed text
         found.append(_row("Payment Entry", pe.name, pe.posting_date, pe.party, pe.paid_amount))
     # Payments made at the till on PPD sales.
-    for sale in frappe.db.sql("""
+    for sale in frappe.db.sql(f"""
             select pi.name, pi.posting_date, pi.customer, pi.paid_amount - pi.change_amount as paid
             from `tabPOS Invoice` pi join `tabCFDI` c on c.reference_name = pi.name and c.cfdi_type = 'I'
             where c.payment_method = 'PPD' and c.status = 'Stamped' and pi.paid_amount - pi.change_amount > 0
-              and (%(company)s is null or pi.company = %(company)s)""", {"company": company}, as_dict=True):
+              and (%(company)s is null or pi.company = %(company)s)
+              and {company_condition("pi.company", values)}""", values, as_dict=True):  # noqa: S608 - fixed text
         found.append(_row("POS Invoice", sale.name, sale.posting_date, sale.customer, sale.paid))
     return found
 

@@ -7,7 +7,7 @@ import frappe
 from frappe import _
 
 from mexico_localization.einvoice.report_columns import document
-from mexico_localization.einvoice.roles import require_reader
+from mexico_localization.einvoice.roles import company_condition, require_reader
 
 
 def execute(filters: dict | None = None) -> tuple[list[dict], list[dict]]:
@@ -32,11 +32,13 @@ def columns() -> list[dict]:
 
 
 def rows(filters) -> list[dict]:
-    return frappe.db.sql("""
+    values = {"from_date": filters.get("from_date"), "to_date": filters.get("to_date"),
+              "company": filters.get("company")}
+    return frappe.db.sql(f"""
         select c.creation as requested_at, c.reference_name as sale, c.name as cfdi, c.receiver_customer as customer,
                cu.tax_id, c.status, c.uuid, c.total, c.replaces_global
         from `tabCFDI` c left join `tabCustomer` cu on cu.name = c.receiver_customer
         where c.self_invoiced = 1 and (%(from_date)s is null or date(c.creation) >= %(from_date)s)
           and (%(to_date)s is null or date(c.creation) <= %(to_date)s)
-        order by c.creation desc""", {"from_date": filters.get("from_date"), "to_date": filters.get("to_date")},
-                         as_dict=True)
+          and (%(company)s is null or c.company = %(company)s) and {company_condition("c.company", values)}
+        order by c.creation desc""", values, as_dict=True)  # noqa: S608 - fixed text
