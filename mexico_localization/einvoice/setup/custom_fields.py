@@ -102,7 +102,8 @@ CUSTOM_FIELDS: dict[str, list[dict]] = {
     # What a B2B invoice's CFDI will say, chosen and seen before submit (the rest is the customer's).
     "Sales Invoice": [
         *MIRROR,
-        {"fieldname": "mx_terms_section", "insert_after": "due_date", "fieldtype": "Section Break",
+        # After ERPNext's first section (its last field, is_debit_note), before the CFDI record's.
+        {"fieldname": "mx_terms_section", "insert_after": "is_debit_note", "fieldtype": "Section Break",
          "label": "CFDI Use and Payment"},
         # Editable after submit: a Failed CFDI is fixed here and retried, the invoice staying submitted.
         {"fieldname": "mx_cfdi_use", "fieldtype": "Link", "options": "SAT CFDI Use", "label": "CFDI Use",
