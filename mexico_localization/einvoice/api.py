@@ -19,6 +19,7 @@ from mexico_localization.einvoice.operations import ping as ping_service
 from mexico_localization.einvoice.pipeline.cancellation import refuse_while_related, request_cancellation
 from mexico_localization.einvoice.pipeline.rows import enqueue_stamp
 from mexico_localization.einvoice.pipeline.stamping import requeue_failed
+from mexico_localization.einvoice.pipeline.sweep import enqueue_afresh, stuck_in_queue
 from mexico_localization.einvoice.roles import require_company, require_manager, require_reader
 from mexico_localization.einvoice.settings import get_settings
 
@@ -42,10 +43,18 @@ def check_customer_with_sat(customer: str) -> dict[str, Any]:
 
 
 @frappe.whitelist(methods=["POST"])
-def retry_cfdi(invoice: str, doctype: str = POS_INVOICE) -> dict[str, Any]:
-    """Queues a Failed CFDI again after a person fixed what its message said."""
+def retry_cfdi(invoice: str | None = None, doctype: str = POS_INVOICE, cfdi: str | None = None) -> dict[str, Any]:
+    """Queues a Failed CFDI again after a person fixed what its message said, or one left Queued with no
+    job to run it; named by its sale (`invoice`, `doctype`) or by the CFDI record itself (`cfdi`)."""
     require_manager()
-    name = sale_values(doctype, invoice).mx_cfdi
+    if cfdi:
+        require_company(frappe.db.get_value("CFDI", cfdi, "company"))
+        name = cfdi if frappe.db.exists("CFDI", cfdi) else None
+    else:
+        name = sale_values(doctype, invoice).mx_cfdi
+    if name and stuck_in_queue(name):
+        enqueue_afresh(name)
+        return {"cfdi": name, "status": CfdiState.QUEUED.value}
     if not name or not requeue_failed(name):
         status = frappe.db.get_value("CFDI", name, "status") if name else None
         frappe.throw(_("Only a Failed CFDI can be retried; this one is {0}.").format(_(status or "missing")))

@@ -238,6 +238,21 @@ class TestDeskBrowser(BrowserTestCase):
             self.shot("bulk-regeneration")
             self.close_dialog()
 
+        with self.screenshot_on_failure("cfdi-form-retry"):
+            another = self.sale(fail=True)
+            self.browser.get(f"{self.url}/app/pos-invoice?name={another.name}")
+            self.wait_for(".list-row-container", "Failed")  # the list's CFDI Status column
+            self.open(f"cfdi/{another.mx_cfdi}")
+            self.wait_for('.frappe-control[data-fieldname="last_error"]', "receptor")  # not folded away
+            self.press("Retry CFDI")  # from the fiscal record itself
+            self.wait_for(".alert-message, .desk-alert", "CFDI queued again")
+            deadline = time.monotonic() + WAIT
+            while frappe.db.get_value("CFDI", another.mx_cfdi, "status") != "Stamped" and time.monotonic() < deadline:
+                time.sleep(1)
+                frappe.db.rollback()
+            self.browser.refresh()
+            self.wait_for('.frappe-control[data-fieldname="status"]', "Stamped")
+
         with self.screenshot_on_failure("cancel"):
             frappe.db.rollback()
             cfdi = frappe.db.get_value("POS Invoice", first.name, "mx_cfdi")

@@ -158,6 +158,40 @@ class TestFaultSuite(StampingTestCase):
         self.drain(invoices)
         self.assert_exactly_once(invoices)
 
+    def test_a_job_record_that_outlived_its_queue_entry_is_rescued_and_retry_is_offered(self):
+        """The job's record still says "queued" but no queue holds it: the sweep must not take the record's
+        word; a person sees Retry once it has waited long enough."""
+        from frappe.utils.background_jobs import create_job_id
+        from rq.job import Job
+
+        from mexico_localization.einvoice import api
+        from mexico_localization.einvoice.pipeline.rows import job_id
+        from mexico_localization.einvoice.pipeline.sweep import stuck_in_queue
+
+        invoices = self.sales()
+        cfdi = self.cfdis(invoices)[0].name
+        queue = get_queue("short")
+        lost = create_job_id(job_id("stamp", cfdi))
+        queue.remove(lost)  # the queue entry goes; the job's record stays
+        self.assertEqual(Job.fetch(lost, connection=queue.connection).get_status(), "queued")
+        frappe.db.sql("update `tabCFDI` set modified = %s where name = %s",
+                      (add_to_date(now_datetime(), hours=-1), cfdi))
+        frappe.db.commit()
+        self.assertTrue(stuck_in_queue(cfdi))
+        self.assertEqual(api.retry_cfdi(cfdi=cfdi)["status"], "Queued")  # a person's Retry, from the CFDI form
+        frappe.db.commit()
+        self.assertFalse(stuck_in_queue(cfdi), "a job is in the queue again")
+        self.drain(invoices)
+        self.assert_exactly_once(invoices)
+
+        invoices = self.sales()  # and without anyone: the sweep finds it
+        cfdi = self.cfdis(invoices)[0].name
+        queue.remove(create_job_id(job_id("stamp", cfdi)))
+        self.assertEqual(sweep(queued_grace_seconds=0), [cfdi])
+        frappe.db.commit()
+        self.drain(invoices)
+        self.assert_exactly_once(invoices)
+
     def test_same_invoice_enqueued_twice(self):
         invoices = self.sales()
         cfdi = self.cfdis(invoices)[0].name

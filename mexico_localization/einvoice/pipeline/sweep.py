@@ -1,17 +1,18 @@
 """The scheduler's sweep (every minute): re-queues what is due and rescues what was lost.
 
 Waiting never happens inside a job: a retry or a pending check is a time on the CFDI, and this
-sweep enqueues it when the time comes. It also rescues Queued CFDIs whose job vanished (Redis
-flushed), Stamping ones whose worker died mid-call (SIGKILL: they may have stamped, so the next try
-looks FacturaAPI up by External ID before creating anything), cancellations waiting for a retry or
-for SAT's answer, and follow-ups still due long after their record.
+sweep enqueues it when the time comes. It also rescues Queued CFDIs whose job is in no queue and in
+no worker's hands (Redis flushed, a queue emptied: a job record alone may survive), Stamping ones
+whose worker died mid-call (SIGKILL: they may have stamped, so the next try looks FacturaAPI up by
+External ID before creating anything), cancellations waiting for a retry or for SAT's answer, and
+follow-ups still due long after their record.
 """
 
 from __future__ import annotations
 
 import frappe
 from frappe.utils import add_to_date, now_datetime
-from frappe.utils.background_jobs import get_job_status, get_queues_timeout
+from frappe.utils.background_jobs import create_job_id, get_queue, get_queues_timeout
 
 from mexico_localization.cfdi.moves import RESCUE_STAMPING
 from mexico_localization.cfdi.states import CfdiState
@@ -21,6 +22,7 @@ from mexico_localization.einvoice.pipeline.rows import LIVE_QUEUE, enqueue_stamp
 from mexico_localization.einvoice.settings import retry_policy
 
 QUEUED_GRACE_SECONDS = 120   # a fresh job normally starts within seconds
+STUCK_QUEUED_SECONDS = 600   # past this, a Queued CFDI offers Retry to a person too
 STALE_MARGIN_SECONDS = 30     # a job is killed at its queue's timeout; its try is rescued after this margin
 BULK_QUEUE = "long"
 
@@ -40,11 +42,12 @@ def sweep(stamping_stale_seconds: int | None = None, queued_grace_seconds: int =
                and rescue(row, now)]
     due = frappe.get_all("CFDI", pluck="name", filters={
         "status": ["in", [CfdiState.RETRYING.value, CfdiState.PENDING_AT_PAC.value]], "next_attempt_at": ["<=", now]})
-    stale_queued = [name for name in frappe.get_all("CFDI", pluck="name", filters={
+    waiting = frappe.get_all("CFDI", pluck="name", filters={
         "status": CfdiState.QUEUED.value, "modified": ["<", add_to_date(now, seconds=-queued_grace_seconds)]})
-        if get_job_status(job_id("stamp", name)) not in ("queued", "started")]
+    live = jobs_in_rq() if waiting else set()
+    stale_queued = [name for name in waiting if not has_live_job(name, live)]
     for name in stale_queued:
-        enqueue_stamp(name)
+        enqueue_afresh(name)
     rows = {r.name: r for r in frappe.get_all("CFDI", filters={"name": ["in", due + rescued or [""]]},
                                               fields=["name", "attempt_count", "bulk_run"])}
     for name in sorted(set(due) | set(rescued)):
@@ -56,6 +59,36 @@ def sweep(stamping_stale_seconds: int | None = None, queued_grace_seconds: int =
     frappe.db.commit()
     followed_up = retry_stale()
     return sorted(set(due) | set(rescued) | set(stale_queued) | set(cancellations) | set(followed_up))
+
+
+def jobs_in_rq() -> set[str]:
+    """The ids of the jobs RQ will still run: waiting in a queue or started by a worker. A job's record
+    can outlive both (a queue emptied, a worker gone), so its status alone proves nothing."""
+    found: set[str] = set()
+    for name in (LIVE_QUEUE, BULK_QUEUE):
+        queue = get_queue(name)
+        found.update(queue.get_job_ids())
+        found.update(queue.started_job_registry.get_job_ids())
+    return found
+
+
+def has_live_job(cfdi: str, live: set[str]) -> bool:
+    """Whether any stamp job of the CFDI (whatever its try) is in RQ's hands."""
+    prefix = create_job_id(job_id("stamp", cfdi))
+    return any(j == prefix or j.startswith(prefix + ":") for j in live)
+
+
+def enqueue_afresh(cfdi: str) -> None:
+    """A new job under a new id: a stale record of the old one would make RQ's de-duplication skip it."""
+    enqueue_stamp(cfdi, attempt=f"sweep-{frappe.generate_hash(length=8)}")
+
+
+def stuck_in_queue(cfdi: str) -> bool:
+    """A Queued CFDI that no job will run, long enough for a person to be offered Retry."""
+    row = frappe.db.get_value("CFDI", cfdi, ["status", "modified"], as_dict=True)
+    return bool(row and row.status == CfdiState.QUEUED.value
+                and row.modified < add_to_date(now_datetime(), seconds=-STUCK_QUEUED_SECONDS)
+                and not has_live_job(cfdi, jobs_in_rq()))
 
 
 def rescue(row, now) -> bool:

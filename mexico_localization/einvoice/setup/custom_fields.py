@@ -15,7 +15,8 @@ SECTION = {"fieldtype": "Section Break", "label": "CFDI (Mexico)", "collapsible"
 MIRROR = [
     {"fieldname": "mx_cfdi_section", "insert_after": "amended_from", **SECTION, "collapsible": 0},
     {"fieldname": "mx_cfdi_status", "fieldtype": "Select", "label": "CFDI Status", "read_only": 1,
-     "no_copy": 1, "allow_on_submit": 1, "in_standard_filter": 1, "insert_after": "mx_cfdi_section",
+     "no_copy": 1, "allow_on_submit": 1, "in_standard_filter": 1, "in_list_view": 1,  # a failure shows in the list
+     "insert_after": "mx_cfdi_section",
      "search_index": 1,  # the hourly global looks for the few tickets Awaiting Global among all sales
      "options": "\n" + "\n".join(state.value for state in CfdiState)},
     {"fieldname": "mx_cfdi", "fieldtype": "Link", "options": "CFDI", "label": "CFDI Record", "read_only": 1,

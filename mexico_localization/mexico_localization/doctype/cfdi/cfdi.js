@@ -11,6 +11,11 @@ frappe.ui.form.on("CFDI", {
 			}
 		}
 		const manager = frappe.user.has_role("CFDI Manager") || frappe.user.has_role("System Manager");
+		const stuck = frm.doc.__onload && frm.doc.__onload.stuck_in_queue;
+		if (manager && (frm.doc.status === "Failed" || stuck)) {
+			// Fixed what Last Error says (or the CFDI waits with no job to run it): stamp it again.
+			frm.add_custom_button(__("Retry CFDI"), () => retry(frm));
+		}
 		if (manager && frm.doc.status === "Needs Review") {
 			frm.add_custom_button(__("Resolve Review"), () => resolve_review(frm));
 		}
@@ -29,6 +34,17 @@ frappe.ui.form.on("CFDI", {
 		}
 	},
 });
+
+async function retry(frm) {
+	await frappe.call({
+		method: "mexico_localization.einvoice.api.retry_cfdi",
+		type: "POST",
+		args: { cfdi: frm.doc.name },
+		freeze: true,
+	});
+	frappe.show_alert({ message: __("CFDI queued again"), indicator: "green" });
+	frm.reload_doc();
+}
 
 async function open_pdf(frm) {
 	const { message } = await frappe.call({

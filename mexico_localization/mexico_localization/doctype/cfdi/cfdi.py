@@ -6,6 +6,8 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
+from mexico_localization.einvoice.pipeline.sweep import stuck_in_queue
+
 
 class CFDI(Document):
     def autoname(self) -> None:
@@ -16,6 +18,10 @@ class CFDI(Document):
         while frappe.db.exists("CFDI", self.name):
             n += 1
             self.name = f"{base}{n}"
+
+    def onload(self) -> None:
+        """Whether a Queued CFDI has been left with no job to run it (the form then offers Retry)."""
+        self.set_onload("stuck_in_queue", stuck_in_queue(self.name))
 
     def on_trash(self) -> None:
         # CFF art. 30: fiscal records are kept for at least five years. Cancel the CFDI instead.
