@@ -217,6 +217,9 @@ class TestDeskBrowser(BrowserTestCase):
             self.indicator("CFDI: Failed", "red")
             intro = self.wait_for(".form-message")
             self.assertIn("receptor", intro.text.lower())  # SAT's words, where the person reads them
+            self.assertIn(f"Fix the Legal Name of Customer {NOMINATIVE}", intro.text)  # what to change where
+            link = intro.find_element("css selector", "a.mx-fix-link")
+            self.assertTrue(link.get_attribute("href").endswith("/app/customer/" + NOMINATIVE.replace(" ", "%20")))
             self.shot("pos-invoice-failed")
             self.press("Retry CFDI")
             self.wait_for(".alert-message, .desk-alert", "CFDI queued again")

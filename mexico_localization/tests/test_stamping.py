@@ -5,6 +5,7 @@ from frappe.utils import add_to_date, now_datetime
 
 from mexico_localization.einvoice.pipeline.jobs import stamp
 from mexico_localization.einvoice.pipeline.rows import idempotency_key
+from mexico_localization.einvoice.pipeline.stamping import requeue_failed
 from mexico_localization.tests.pos_fixtures import NOMINATIVE, pos_invoice
 from mexico_localization.tests.stamping_utils import StampingTestCase, cfdi_of
 from mexico_localization.tests.utils import configure, test_company
@@ -83,6 +84,25 @@ class TestStamping(StampingTestCase):
         self.assertEqual(invoice.mx_cfdi_status, "Failed")
         self.assertIn("CFDI40145", invoice.mx_cfdi_message)
         self.assertTrue(frappe.db.exists("Error Log", {"reference_doctype": "CFDI", "reference_name": cfdi.name}))
+        # What to change where: the customer's legal name (SAT's CFDI40145), offered on the sale's form.
+        self.assertEqual((cfdi.fix_doctype, cfdi.fix_name, cfdi.fix_field), ("Customer", NOMINATIVE, "mx_legal_name"))
+        invoice.run_method("onload")
+        self.assertEqual(invoice.get_onload().mx_fix, {"doctype": "Customer", "name": NOMINATIVE,
+                                                       "field": "mx_legal_name", "label": "Legal Name"})
+
+    def test_a_validation_naming_a_concept_points_at_its_item_and_a_retry_clears_it(self):
+        sale = self.sale()
+        cfdi = cfdi_of(sale)
+        self.emulator.add_fault("create_invoice", "validation", path="items.0.product.product_key")
+        stamp(cfdi.name)
+        cfdi.reload()
+        self.assertEqual((cfdi.status, cfdi.fix_doctype, cfdi.fix_name, cfdi.fix_label),
+                         ("Failed", "Item", sale.items[0].item_code, "SAT Product Key"))
+        requeue_failed(cfdi.name)
+        frappe.db.commit()
+        stamp(cfdi.name)
+        cfdi.reload()
+        self.assertEqual((cfdi.status, cfdi.fix_doctype), ("Stamped", ""))
 
     def test_bad_master_data_fails_without_calling_facturapi(self):
         invoice = self.sale()

@@ -16,6 +16,7 @@ from mexico_localization.cfdi.states import CfdiState
 from mexico_localization.cfdi.ticket import new_ticket_code
 from mexico_localization.einvoice.gather import is_public, outstanding, profile_of
 from mexico_localization.einvoice.kinds.opening import open_sale_cfdi
+from mexico_localization.einvoice.pipeline.fixes import fix_of
 from mexico_localization.einvoice.pipeline.records import keep_mirror
 from mexico_localization.einvoice.sale_checks import check_fiscal_data, refuse_cancel
 from mexico_localization.einvoice.self_invoice.tickets import self_invoice_link
@@ -83,6 +84,7 @@ def onload(invoice, method: str | None = None) -> None:
     in_global = invoice.get("mx_cfdi_status") == CfdiState.AWAITING_GLOBAL.value or bool(
         invoice.get("mx_cfdi") and frappe.db.get_value("CFDI", invoice.mx_cfdi, "is_global"))
     invoice.set_onload("mx_in_global", in_global and not invoice.is_return)
+    invoice.set_onload("mx_fix", fix_of(invoice.get("mx_cfdi")))  # the record to open for a refused CFDI
     # Read here, not by the form: a cashier sees the sale, not its CFDI record, and must see the badge.
     invoice.set_onload("mx_test_stamp", bool(invoice.get("mx_cfdi") and invoice.get("mx_cfdi_uuid")
                                               and not frappe.db.get_value("CFDI", invoice.mx_cfdi, "livemode")))

@@ -12,6 +12,7 @@ from frappe import _
 
 from mexico_localization.einvoice.gather import is_public, payment_method
 from mexico_localization.einvoice.kinds.opening import open_sale_cfdi
+from mexico_localization.einvoice.pipeline.fixes import fix_of
 from mexico_localization.einvoice.pipeline.records import keep_mirror
 from mexico_localization.einvoice.sale_checks import check_fiscal_data, refuse_cancel
 from mexico_localization.einvoice.settings import issues_for
@@ -72,6 +73,8 @@ def before_cancel(invoice, method: str | None = None) -> None:
 
 
 def onload(invoice, method: str | None = None) -> None:
-    """Whether its CFDI is a test stamp (the badge a person must see)."""
+    """Whether its CFDI is a test stamp (the badge a person must see), and the record to open to fix a
+    refused one."""
+    invoice.set_onload("mx_fix", fix_of(invoice.get("mx_cfdi")))
     invoice.set_onload("mx_test_stamp", bool(invoice.get("mx_cfdi") and invoice.get("mx_cfdi_uuid")
                                               and not frappe.db.get_value("CFDI", invoice.mx_cfdi, "livemode")))

@@ -23,6 +23,7 @@ from mexico_localization.cfdi.problems import CfdiDataError
 from mexico_localization.cfdi.states import CfdiState
 from mexico_localization.einvoice.kinds import registry
 from mexico_localization.einvoice.messages import translate
+from mexico_localization.einvoice.pipeline.fixes import FIX_FIELDS, fix_values
 from mexico_localization.einvoice.pipeline.records import ExchangeLog, Outcome, mirror_state, record_cfdi_call
 from mexico_localization.einvoice.pipeline.rows import idempotency_key, new_claim, transition
 from mexico_localization.einvoice.settings import get_settings, make_client, retry_policy
@@ -196,6 +197,7 @@ def record_try(row, log: ExchangeLog, answer: Answer, decision: Decision, tries:
                               "last_error_code": decision.error_code, "last_error": decision.reason[:1000],
                               "needs_reconcile": int(decision.reconcile_first)}
     error = outcome if isinstance(outcome, FacturapiError) else None
+    values.update(fix_values(row, error, built) if state is CfdiState.FAILED else dict.fromkeys(FIX_FIELDS, ""))
     if isinstance(outcome, dict) and outcome.get("status") == DUPLICATE:
         state = CfdiState.NEEDS_REVIEW
         values.update(review_candidates="\n".join(outcome["ids"]), review_note=(

@@ -11,7 +11,11 @@ mexico_localization.cfdi_sale.refresh = function (frm) {
 	};
 	frm.dashboard.add_indicator(__("CFDI: {0}", [__(status)]), colors[status] || "orange");
 	const to_fix = frm.doc.mx_cfdi_message && ["Failed", "Needs Review", "Retrying"].includes(status);
-	if (to_fix) {
+	const fix = frm.doc.__onload && frm.doc.__onload.mx_fix;
+	if (fix && status === "Failed") {
+		// What to change where first, in the reader's words; SAT's or FacturaAPI's own text below it.
+		frm.set_intro(mexico_localization.cfdi_sale.fix_html(fix, frm.doc.mx_cfdi_message), "red");
+	} else if (to_fix) {
 		frm.set_intro(frappe.utils.escape_html(frm.doc.mx_cfdi_message), status === "Retrying" ? "orange" : "red");
 	} else if ($(frm.dashboard.parent).closest(".tab-pane").length) {
 		// A form with tabs (Sales Invoice) keeps its dashboard in one of them: say it on top too.
@@ -59,6 +63,15 @@ mexico_localization.cfdi_sale.refresh = function (frm) {
 			frm.add_custom_button(__("Re-issue CFDI"), () => mexico_localization.cfdi_sale.reissue(frm), __("CFDI"));
 		}
 	}
+};
+
+// "Fix the Legal Name of Customer X, then Retry CFDI", linking to the field; the refusal as a detail.
+mexico_localization.cfdi_sale.fix_html = function (fix, detail) {
+	const route = `/app/${frappe.router.slug(fix.doctype)}/${encodeURIComponent(fix.name)}`;
+	const where = `<a class="mx-fix-link" href="${route}" data-field="${frappe.utils.escape_html(fix.field)}">`
+		+ `${frappe.utils.escape_html(__(fix.doctype))} ${frappe.utils.escape_html(fix.name)}</a>`;
+	const head = __("Fix the {0} of {1}, then press Retry CFDI.", [frappe.utils.escape_html(__(fix.label)), where]);
+	return `${head}<div class="small text-muted">${__("Detail")}: ${frappe.utils.escape_html(detail || "")}</div>`;
 };
 
 // Re-issue CFDI: a substitute with corrected data (fix the customer first, or pick another one).

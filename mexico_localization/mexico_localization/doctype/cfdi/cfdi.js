@@ -12,6 +12,11 @@ frappe.ui.form.on("CFDI", {
 		}
 		const manager = frappe.user.has_role("CFDI Manager") || frappe.user.has_role("System Manager");
 		const stuck = frm.doc.__onload && frm.doc.__onload.stuck_in_queue;
+		if (frm.doc.status === "Failed" && frm.doc.fix_doctype) {
+			frm.set_intro(mexico_localization.cfdi_sale.fix_html({
+				doctype: frm.doc.fix_doctype, name: frm.doc.fix_name, field: frm.doc.fix_field, label: frm.doc.fix_label,
+			}, frm.doc.last_error), "red");
+		}
 		if (manager && (frm.doc.status === "Failed" || stuck)) {
 			// Fixed what Last Error says (or the CFDI waits with no job to run it): stamp it again.
 			frm.add_custom_button(__("Retry CFDI"), () => retry(frm));
