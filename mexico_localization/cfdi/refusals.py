@@ -2,8 +2,10 @@
 
 Read first from the `path` FacturaAPI's validation names (its body's field), else from SAT's error
 code (Anexo 20's error matrix, CFDI40xxx; the PAC's 402 for an RFC not in SAT's list), else from the
-attribute SAT's sentence names. The codes are the receiver rules SAT enforces against its RFC list
-since CFDI 4.0 (RMF 2.7.1.x; verify a new code against SAT's current matrix before adding it).
+attribute SAT's sentence names. The code numbers are the receiver rules SAT checks against its RFC
+list since CFDI 4.0, as our FacturaAPI reference gives them, itself marked "verify"; 40143/40144 are
+unconfirmed. Check them against SAT's current matrix: the attribute fallback still finds the field
+when a number is wrong.
 """
 
 from __future__ import annotations
