@@ -14,6 +14,9 @@ from mexico_localization.facturapi import Client, Exchange, Secret
 
 DOCTYPE = "E Invoice Setting"
 COMPANY_DOCTYPE = "E Invoice Company"
+# What a ping learns of a company's organization: forgotten when its key changes or a ping fails.
+ORGANIZATION_FIELDS = ("key_environment", "served_by_emulator", "organization_legal_name", "organization_tax_id",
+                       "organization_tax_system", "certificate_expires_at", "is_production_ready", "pending_steps")
 MAX_READ_TIMEOUT = 240.0  # a short-queue job dies at 300 s; leave room to record the outcome
 
 

@@ -75,6 +75,31 @@ class TestPing(EmulatorTestCase):
         self.assertIn("AuthenticationError", log.error)
         self.assertEqual(ping_row().last_ping_status, "Failed")
 
+    def test_a_failed_ping_forgets_what_it_could_not_confirm_and_says_so(self):
+        self.assertTrue(ping_server()["ok"])
+        self.assertEqual(ping_row().organization_tax_id, ORG_RFC)
+        self.emulator.config.keys = frozenset({"sk_test_only_this_one_is_good_00"})
+        try:
+            self.assertFalse(ping_server()["ok"])
+        finally:
+            self.emulator.config.keys = None
+        row = ping_row()
+        self.assertEqual(row.last_ping_status, "Failed")
+        self.assertEqual((row.organization_tax_id, row.organization_legal_name, row.is_production_ready,
+                          row.certificate_expires_at), (None, None, 0, None))
+        warnings = " ".join(frappe.get_doc(SETTINGS).warnings())
+        self.assertIn(f"The last ping of {test_company()} failed", warnings)
+        self.assertIn("rejected the Secret Key", warnings)
+
+    def test_the_result_is_a_code_whatever_the_pinging_users_language(self):
+        frappe.local.lang = "es"
+        try:
+            answer = ping_server()
+        finally:
+            frappe.local.lang = "en"
+        self.assertIn("Conectado", answer["message"])  # the person reads their language
+        self.assertEqual(ping_row().last_ping_status, "Connected")  # the record keeps the code
+
     def test_unreachable_server_is_named(self):
         configure(f"http://{self.emulator.address[0]}:1/v2")
         answer = ping_server()

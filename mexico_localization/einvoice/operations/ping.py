@@ -11,7 +11,14 @@ from frappe import _
 from frappe.utils import get_datetime, now_datetime
 
 from mexico_localization.einvoice.pipeline import records
-from mexico_localization.einvoice.settings import COMPANY_DOCTYPE, DOCTYPE, get_settings, make_client, secret
+from mexico_localization.einvoice.settings import (
+    COMPANY_DOCTYPE,
+    DOCTYPE,
+    ORGANIZATION_FIELDS,
+    get_settings,
+    make_client,
+    secret,
+)
 from mexico_localization.einvoice.timeutil import to_site_time
 from mexico_localization.facturapi import (
     AuthenticationError,
@@ -25,6 +32,9 @@ from mexico_localization.facturapi import (
     RateLimited,
     ServiceUnavailable,
 )
+
+CONNECTED, FAILED = "Connected", "Failed"
+UNCONFIRMED = {**dict.fromkeys(ORGANIZATION_FIELDS), "served_by_emulator": 0, "is_production_ready": 0}
 
 
 def run_ping(company: str | None = None) -> dict[str, Any]:
@@ -165,12 +175,12 @@ def _store(row, answer: dict[str, Any]) -> dict[str, Any]:
     """Writes the result to the company row's Last Ping block without touching the settings' modified
     time."""
     values = {
-        "last_ping_status": _("Connected") if answer["ok"] else _("Failed"),
+        "last_ping_status": CONNECTED if answer["ok"] else FAILED,  # a code, translated where shown
         "last_ping_at": now_datetime(),
         "last_ping_message": "\n".join([answer["message"], *answer["warnings"]]),
     }
-    if answer["ok"]:
-        values.update(answer["fields"])
+    # A failed ping confirms nothing of the organization: what an earlier one found is not shown beside it.
+    values.update(answer["fields"] if answer["ok"] else UNCONFIRMED)
     frappe.db.set_value(COMPANY_DOCTYPE, row.name, values, update_modified=False)
     frappe.clear_document_cache(DOCTYPE, DOCTYPE)
     return answer

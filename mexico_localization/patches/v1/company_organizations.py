@@ -21,6 +21,10 @@ def execute() -> None:
     company = old.get("company")
     if company and frappe.db.exists("Company", company) and not frappe.db.exists(
             COMPANY_ROW, {"parent": SETTINGS, "company": company}):
+        # The result was stored in the pinging user's language; it is a code now, translated where shown.
+        status = old.get("last_ping_status")
+        old["last_ping_status"] = status if status in ("Connected", "Failed", None, "") else \
+            ("Connected" if status == "Conectado" else "Failed")
         row = frappe.get_doc({"doctype": COMPANY_ROW, "parent": SETTINGS, "parenttype": SETTINGS,
                               "parentfield": "companies", "idx": 1, "company": company,
                               **{f: old.get(f) for f in MOVED[2:] if old.get(f) not in (None, "")}})

@@ -13,7 +13,7 @@ from frappe.utils import cint, flt, get_datetime, now_datetime
 from frappe.utils.scheduler import is_scheduler_inactive
 
 from mexico_localization.einvoice.roles import SYSTEM_MANAGER
-from mexico_localization.einvoice.settings import COMPANY_DOCTYPE, MAX_READ_TIMEOUT, secret
+from mexico_localization.einvoice.settings import COMPANY_DOCTYPE, MAX_READ_TIMEOUT, ORGANIZATION_FIELDS, secret
 from mexico_localization.facturapi import Secret
 from mexico_localization.facturapi.client import base_url_problems
 
@@ -176,6 +176,9 @@ class EInvoiceSetting(Document):
                            "Enter FacturaAPI's URL and your key to go live.").format(company))
         if cint(self.enable_e_invoice) and not key:
             found.append(_("E Invoice is enabled but the Secret Key of {0} is missing.").format(company))
+        if row.last_ping_status == "Failed":
+            found.append(_("The last ping of {0} failed: {1}").format(
+                company, (row.last_ping_message or "").split("\n")[0]))
         if key and not row.last_ping_at:
             found.append(_("The key of {0} has not been checked yet: press Ping Server.").format(company))
         if key.environment == "Test" and cint(self.enable_e_invoice):
@@ -209,9 +212,5 @@ class EInvoiceSetting(Document):
 
 
 def _forget_last_ping(row) -> None:
-    for field in ("last_ping_status", "last_ping_at", "key_environment", "organization_legal_name",
-                  "organization_tax_id", "organization_tax_system", "certificate_expires_at", "pending_steps",
-                  "last_ping_message"):
+    for field in ("last_ping_status", "last_ping_at", "last_ping_message", *ORGANIZATION_FIELDS):
         row.set(field, None)
-    row.is_production_ready = 0
-    row.served_by_emulator = 0
