@@ -24,6 +24,13 @@ class Opened:
     cfdi: str | None = None   # the row written, if any
 
 
+def walk_in_sales_invoice() -> str:
+    """Why a Sales Invoice to Público en General gets no CFDI: walk-in sales are declared in the periodic
+    global CFDI, whose tickets are the POS's."""
+    return _("A Sales Invoice to Público en General gets no CFDI of its own: sell through the POS (its global "
+             "CFDI), or invoice the customer with their RFC.")
+
+
 def open_sale_cfdi(invoice, queue: str | None = LIVE_QUEUE) -> Opened:
     """Decides the sale's CFDI and writes its row in the caller's transaction; a Queued row's job is
     queued on `queue` after the commit (None: the caller stamps it inline)."""
@@ -40,10 +47,7 @@ def open_sale_cfdi(invoice, queue: str | None = LIVE_QUEUE) -> Opened:
         return Opened(state, reason)
     profile = profile_of(invoice.get("pos_profile"))
     if invoice.doctype == SALES_INVOICE and is_public(invoice.customer, profile):
-        # Walk-in sales are declared in the periodic global CFDI, whose tickets are the POS's.
-        return Opened(CfdiState.NOT_APPLICABLE, _("A Sales Invoice to Público en General gets no CFDI of its own: "
-                                                  "sell through the POS (its global CFDI), or invoice the customer "
-                                                  "with their RFC."))
+        return Opened(CfdiState.NOT_APPLICABLE, walk_in_sales_invoice())
     if is_public(invoice.customer, profile):
         if periodicity(settings) is not None:
             return Opened(CfdiState.AWAITING_GLOBAL, _("A walk-in sale: it goes into the period's global CFDI."))

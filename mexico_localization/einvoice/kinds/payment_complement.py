@@ -46,14 +46,15 @@ from mexico_localization.einvoice.pipeline.rows import new_row
 STANDING = tuple(s.value for s in VALID_AT_SAT | IN_FLIGHT)
 
 
-def deferred_sales(sales_invoice: str) -> list[DeferredSale]:
+def deferred_sales(sales_invoice: str) -> tuple[str, list[DeferredSale]]:
     """What a payment against a Sales Invoice pays: its own stamped PPD CFDI, or, for the invoice POS
-    closing consolidated, the PPD POS sales it merged; each with what is still due on its CFDI."""
+    closing consolidated, the PPD POS sales it merged; each with what is still due on its CFDI, and the
+    doctype of those sales."""
     if not frappe.db.get_value(SALES_INVOICE, sales_invoice, "is_consolidated"):
-        return _deferred(SALES_INVOICE, [sales_invoice])
+        return SALES_INVOICE, _deferred(SALES_INVOICE, [sales_invoice])
     names = frappe.get_all("Sales Invoice Item", filters={"parent": sales_invoice, "pos_invoice": ["is", "set"]},
                            pluck="pos_invoice", distinct=True)
-    return _deferred(POS_INVOICE, names)
+    return POS_INVOICE, _deferred(POS_INVOICE, names)
 
 
 def _deferred(doctype: str, names: list[str]) -> list[DeferredSale]:
@@ -109,9 +110,8 @@ def payment_row(payment) -> str | None:
     for ref in payment.references:
         if ref.reference_doctype != SALES_INVOICE:
             continue
-        doctype = POS_INVOICE if frappe.db.get_value(SALES_INVOICE, ref.reference_name, "is_consolidated") \
-            else SALES_INVOICE
-        allocations, _left = allocate(dec(ref.allocated_amount), deferred_sales(ref.reference_name))
+        doctype, sales = deferred_sales(ref.reference_name)
+        allocations, _left = allocate(dec(ref.allocated_amount), sales)
         rows += [{**allocated_to(doctype, sale.name), "related_cfdi": _cfdi_of(sale.name), "uuid": sale.uuid,
                   "cfdi_total": flt(sale.total), "amount": flt(amount), "installment": sale.installments + 1,
                   "last_balance": flt(sale.balance)} for sale, amount in allocations]

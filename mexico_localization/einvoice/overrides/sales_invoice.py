@@ -11,7 +11,7 @@ import frappe
 from frappe import _
 
 from mexico_localization.einvoice.gather import is_public, payment_method
-from mexico_localization.einvoice.kinds.opening import open_sale_cfdi
+from mexico_localization.einvoice.kinds.opening import open_sale_cfdi, walk_in_sales_invoice
 from mexico_localization.einvoice.pipeline.fixes import fix_of
 from mexico_localization.einvoice.pipeline.records import keep_mirror
 from mexico_localization.einvoice.sale_checks import check_fiscal_data, refuse_cancel
@@ -35,9 +35,7 @@ def validate(invoice, method: str | None = None) -> None:
     if invoice.is_return or (invoice._action == "submit" and not invoice.flags.in_insert):
         return
     if is_public(invoice.customer):
-        frappe.msgprint(_("A Sales Invoice to Público en General gets no CFDI of its own: sell through the POS (its "
-                          "global CFDI), or invoice the customer with their RFC."), title=_("No CFDI for this invoice"),
-                        indicator="orange")
+        frappe.msgprint(walk_in_sales_invoice(), title=_("No CFDI for this invoice"), indicator="orange")
         return
     check_fiscal_data(invoice, _("The CFDI for this invoice would be rejected"),
                       _("Check the fiscal data of this invoice"))
